@@ -1,0 +1,107 @@
+"""Handoff to a person: offered first, then signalled to the core with a custom payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.history import FALLBACK_INTENTS, latest_purpose, recent_texts
+
+SUMMARY_QUOTE_CHARS = 80
+
+
+@dataclass(frozen=True)
+class HandoffReason:
+    reason: str
+    topic: str
+    offer_response: str
+
+
+_REASONS = {
+    "request_human": HandoffReason("customer_request", "general", "utter_offer_handoff"),
+    "billing_dispute": HandoffReason("billing_dispute", "billing", "utter_offer_handoff_billing"),
+    "complain": HandoffReason("complaint", "complaints", "utter_offer_handoff_complaint"),
+    "internet_down": HandoffReason("technical_issue", "technical", "utter_offer_handoff"),
+    "nlu_fallback": HandoffReason("not_understood", "general", "utter_offer_handoff_not_understood"),
+    "out_of_scope": HandoffReason("not_understood", "general", "utter_offer_handoff_not_understood"),
+}
+_DEFAULT = HandoffReason("customer_request", "general", "utter_offer_handoff")
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > SUMMARY_QUOTE_CHARS:
+        text = text[: SUMMARY_QUOTE_CHARS - 1] + "…"
+    return f"“{text}”"
+
+
+def handoff_reason(tracker: Tracker) -> HandoffReason:
+    intent, _ = latest_purpose(tracker)
+    return _REASONS.get(intent, _DEFAULT)
+
+
+def handoff_summary(tracker: Tracker, reason: HandoffReason) -> str:
+    """One line for the operator: why the customer is here, in the customer's own words."""
+    _, text = latest_purpose(tracker)
+    if reason.reason == "not_understood":
+        quotes = " / ".join(_quote(t) for t in recent_texts(tracker, FALLBACK_INTENTS, 2))
+        return f"The bot did not understand: {quotes}"
+    if reason.reason == "technical_issue":
+        return (
+            "Internet not working; restarting the modem and checking the cables did not help: "
+            + _quote(text)
+        )
+    if reason.reason == "billing_dispute":
+        return "Billing dispute: " + _quote(text)
+    if reason.reason == "complaint":
+        return "Complaint: " + _quote(text)
+    return "The customer asked for a person: " + _quote(text)
+
+
+class ActionOfferHandoff(Action):
+    def name(self) -> str:
+        return "action_offer_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(response=handoff_reason(tracker).offer_response)
+        return []
+
+
+class ActionHandoff(Action):
+    """Pauses the Rasa conversation and tells the core, which builds the card and queues it."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        reason = handoff_reason(tracker)
+        dispatcher.utter_message(response="utter_handoff_started")
+        dispatcher.utter_message(
+            json_message={
+                "handoff": {
+                    "reason": reason.reason,
+                    "topic": reason.topic,
+                    "summary": handoff_summary(tracker, reason),
+                }
+            }
+        )
+        return [ConversationPaused()]
+
+
+class ActionDeclineHandoff(Action):
+    def name(self) -> str:
+        return "action_decline_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_handoff_declined")
+        return []

@@ -1,0 +1,104 @@
+"""Order status: by the number the customer gives, or the customer's latest order."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.orders import visit_date_text
+from actions.parsing import find_order_number
+from actions.resources import catalogue, db_sessions
+from core.models import Customer, Order
+from core.repo.orders import latest_order, order_by_number
+from core.repo.sessions import session_by_rasa_sender
+
+logger = logging.getLogger(__name__)
+
+STATUS_TEXT = {
+    "received": "received; a technician visit is booked for {day}",
+    "scheduled": "confirmed; the technician comes on {day}",
+    "connected": "done: the connection is active",
+    "cancelled": "cancelled",
+}
+
+
+async def _latest_order_of_sender(sender_id: str) -> Order | None:
+    async with db_sessions()() as db:
+        session = await session_by_rasa_sender(db, sender_id)
+        if session is None:
+            return None
+        customer = await db.get(Customer, session.customer_id)
+        return await latest_order(db, session.customer_id, customer.phone if customer else None)
+
+
+def status_text(order: Order) -> str:
+    cat = catalogue()
+    tariff = cat.tariff(order.tariff_code)
+    status = STATUS_TEXT.get(order.status, order.status).format(day=visit_date_text(order.visit_date))
+    tariff_name = tariff.name if tariff else order.tariff_code
+    return f"Order {order.number} ({tariff_name}): {status}."
+
+
+class ValidateOrderStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """No question when the customer already has an order we know of."""
+        if tracker.get_slot("order_number"):
+            return domain_slots
+        try:
+            known = await _latest_order_of_sender(tracker.sender_id)
+        except SQLAlchemyError:
+            logger.exception("order look-up failed sender_id=%s", tracker.sender_id)
+            known = None
+        return [] if known else domain_slots
+
+    async def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        number = find_order_number(str(value or ""))
+        if number is None:
+            dispatcher.utter_message(response="utter_ask_order_number")
+        return {"order_number": number}
+
+
+class ActionOrderStatus(Action):
+    def name(self) -> str:
+        return "action_order_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        number = tracker.get_slot("order_number")
+        try:
+            order = await self._find(tracker, number)
+        except SQLAlchemyError:
+            logger.exception("order look-up failed sender_id=%s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_lookup_failed")
+            return [SlotSet("order_number", None)]
+        if order is not None:
+            dispatcher.utter_message(text=status_text(order))
+        elif number:
+            dispatcher.utter_message(response="utter_order_not_found", order_number=number)
+        else:
+            dispatcher.utter_message(response="utter_no_orders_known")
+        return [SlotSet("order_number", None)]
+
+    async def _find(self, tracker: Tracker, number: str | None) -> Order | None:
+        if number:
+            async with db_sessions()() as db:
+                return await order_by_number(db, number)
+        return await _latest_order_of_sender(tracker.sender_id)

@@ -1,0 +1,267 @@
+"""New connection order: form validation, read-back, corrections, cancellation and storage."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.parsing import (
+    match_tariff,
+    next_visit_days,
+    normalise_phone,
+    parse_address,
+    parse_full_name,
+    parse_visit_date,
+    visit_date_problem,
+)
+from actions.resources import catalogue, db_sessions
+from actions.tariffs import tariff_line
+from core.repo.customers import fill_customer_card
+from core.repo.orders import create_order
+from core.repo.sessions import session_by_rasa_sender
+
+logger = logging.getLogger(__name__)
+
+ORDER_FIELDS = ("full_name", "phone", "address", "tariff", "visit_date")
+FIELD_LABELS = {
+    "full_name": "name",
+    "phone": "phone",
+    "address": "address",
+    "tariff": "tariff",
+    "visit_date": "visit date",
+}
+SUGGESTED_VISIT_DAYS = 3
+
+
+def today() -> date:
+    return date.today()
+
+
+def visit_date_text(day: date) -> str:
+    return day.strftime("%A %d %B %Y")
+
+
+def clear_order_slots() -> list[EventType]:
+    return [SlotSet(name, None) for name in (*ORDER_FIELDS, "order_confirmed")]
+
+
+class ValidateOrderForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_form"
+
+    async def validate_full_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        name = parse_full_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_full_name")
+        return {"full_name": name}
+
+    async def validate_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        phone = normalise_phone(str(value or ""))
+        if phone is None:
+            dispatcher.utter_message(response="utter_invalid_phone")
+        return {"phone": phone}
+
+    async def validate_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        address = parse_address(str(value or ""))
+        if address is None:
+            dispatcher.utter_message(response="utter_invalid_address")
+        return {"address": address}
+
+    async def validate_tariff(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        tariff = match_tariff(str(value or ""), catalogue().tariffs)
+        if tariff is None:
+            dispatcher.utter_message(response="utter_invalid_tariff")
+            return {"tariff": None}
+        return {"tariff": tariff.code}
+
+    async def validate_visit_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        day = parse_visit_date(str(value or ""), today())
+        if day is None:
+            dispatcher.utter_message(response="utter_invalid_visit_date_format")
+            return {"visit_date": None}
+        cat = catalogue()
+        problem = visit_date_problem(day, today(), cat)
+        if problem is not None:
+            dispatcher.utter_message(
+                response=f"utter_invalid_visit_date_{problem}",
+                max_days=cat.visits.max_days_ahead,
+            )
+            return {"visit_date": None}
+        return {"visit_date": day.isoformat()}
+
+    async def validate_order_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is True:
+            return {"order_confirmed": True}
+        # A "no" at the read-back: ask which detail is wrong instead of reading everything again.
+        return {"order_confirmed": None}
+
+
+class ActionAskTariff(Action):
+    def name(self) -> str:
+        return "action_ask_tariff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        cat = catalogue()
+        buttons = [{"title": tariff_line(t, cat.currency), "payload": t.name} for t in cat.tariffs]
+        dispatcher.utter_message(text="Which tariff would you like?", buttons=buttons)
+        return []
+
+
+class ActionAskVisitDate(Action):
+    def name(self) -> str:
+        return "action_ask_visit_date"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        cat = catalogue()
+        days = next_visit_days(today(), cat, SUGGESTED_VISIT_DAYS)
+        buttons = [{"title": d.strftime("%a %d %b"), "payload": d.isoformat()} for d in days]
+        dispatcher.utter_message(
+            text=(
+                "On which day should the technician come? Visits are on working days, "
+                f"{cat.visits.hours}, up to {cat.visits.max_days_ahead} days ahead."
+            ),
+            buttons=buttons,
+        )
+        return []
+
+
+class ActionAskOrderConfirmed(Action):
+    """Reads the whole order back; after a "no" only asks which detail to change."""
+
+    def name(self) -> str:
+        return "action_ask_order_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            dispatcher.utter_message(response="utter_which_field")
+            return []
+        cat = catalogue()
+        tariff = cat.tariff(str(tracker.get_slot("tariff")))
+        day = date.fromisoformat(str(tracker.get_slot("visit_date")))
+        text = "\n".join(
+            [
+                "Please check your order:",
+                f"Name: {tracker.get_slot('full_name')}",
+                f"Phone: {tracker.get_slot('phone')}",
+                f"Address: {tracker.get_slot('address')}",
+                f"Tariff: {tariff_line(tariff, cat.currency) if tariff else '-'}",
+                f"Technician visit: {visit_date_text(day)}",
+                "Is everything correct?",
+            ]
+        )
+        buttons = [{"title": "Yes, place the order", "payload": "/affirm"}]
+        buttons += [
+            {"title": f"Change {label}", "payload": f'/correct_field{{"field": "{field}"}}'}
+            for field, label in FIELD_LABELS.items()
+        ]
+        buttons.append({"title": "Cancel", "payload": "/cancel"})
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+class ActionCorrectOrderField(Action):
+    def name(self) -> str:
+        return "action_correct_order_field"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        field = next(tracker.get_latest_entity_values("field"), None)
+        if field not in FIELD_LABELS:
+            dispatcher.utter_message(response="utter_which_field")
+            return []
+        dispatcher.utter_message(text=f"OK, let's change the {FIELD_LABELS[field]}.")
+        return [SlotSet(field, None), SlotSet("order_confirmed", None)]
+
+
+class ActionSubmitOrder(Action):
+    def name(self) -> str:
+        return "action_submit_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        day = date.fromisoformat(str(tracker.get_slot("visit_date")))
+        try:
+            number = await self._store(tracker, day)
+        except SQLAlchemyError:
+            logger.exception("order not stored sender_id=%s", tracker.sender_id)
+            # Slots stay filled: asking to order again goes straight to the read-back.
+            dispatcher.utter_message(response="utter_order_save_failed")
+            return [SlotSet("order_confirmed", None)]
+        dispatcher.utter_message(
+            response="utter_order_saved",
+            order_number=number,
+            visit_date_text=visit_date_text(day),
+            phone=tracker.get_slot("phone"),
+        )
+        return clear_order_slots()
+
+    async def _store(self, tracker: Tracker, day: date) -> str:
+        async with db_sessions()() as db, db.begin():
+            session = await session_by_rasa_sender(db, tracker.sender_id)
+            order = await create_order(
+                db,
+                customer_id=session.customer_id if session else None,
+                session_id=session.id if session else None,
+                channel=session.channel if session else None,
+                full_name=str(tracker.get_slot("full_name")),
+                phone=str(tracker.get_slot("phone")),
+                address=str(tracker.get_slot("address")),
+                tariff_code=str(tracker.get_slot("tariff")),
+                visit_date=day,
+            )
+            if session:
+                await fill_customer_card(
+                    db, session.customer_id, order.full_name, order.phone
+                )
+            logger.info("order stored number=%s sender_id=%s", order.number, tracker.sender_id)
+            return order.number
+
+
+class ActionCancelOrder(Action):
+    """Cancels whichever form was running; an order in progress is forgotten, not stored."""
+
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if _last_form(tracker) == "order_form":
+            dispatcher.utter_message(response="utter_order_cancelled")
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return [*clear_order_slots(), SlotSet("order_number", None)]
+
+
+def _last_form(tracker: Tracker) -> str | None:
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name"):
+            return str(event["name"])
+    return None

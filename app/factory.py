@@ -1,0 +1,69 @@
+"""Builds the web app from settings: the composition root of the front-line process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from app.routes import chat
+from core.conversation import ConversationService
+from core.db import create_engine, create_session_factory
+from core.dialogue import RasaClient
+from core.messages import load_system_messages
+from core.migrate import upgrade_async
+from core.settings import PROJECT_ROOT, Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await upgrade_async(settings.db.url)
+        engine = create_engine(settings.db)
+        rasa = RasaClient(settings.rasa)
+        app.state.conversations = ConversationService(
+            create_session_factory(engine),
+            rasa,
+            load_system_messages(PROJECT_ROOT / "business" / "system_messages.yml", settings.default_language),
+            max_text_length=settings.max_text_length,
+            session_idle_minutes=settings.session_idle_minutes,
+        )
+        try:
+            yield
+        finally:
+            await rasa.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title="Contact-centre front line", version="0.1.0", lifespan=lifespan)
+    app.include_router(chat.router)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+
+    @app.get("/healthz", tags=["ops"])
+    async def read_health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """Bad JSON or fields: a 422 that says what is wrong, in plain words."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}"
+        for e in exc.errors()
+    ]
+    return JSONResponse(status_code=422, content={"detail": problems})
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The turn was not stored, so it is not acknowledged: the client must send it again."""
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "storage unavailable, the message was not accepted; please retry"},
+        headers={"Retry-After": "5"},
+    )

@@ -1,0 +1,222 @@
+"""Starts and stops the whole front line: Rasa server, action server and the web app.
+
+`python -m app.launcher serve` keeps them in the foreground; `run` adds a terminal chat.
+Ctrl-C stops every process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+import httpx
+
+from core.settings import PROJECT_ROOT, Settings, get_settings
+
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+APP_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
+LOG_DIR = PROJECT_ROOT / "var" / "log"
+STOP_GRACE_S = 10.0
+
+
+class LaunchError(RuntimeError):
+    """A service did not come up; the message says which and where its log is."""
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    startup_timeout_s: float = 180.0
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    def start(self, log_to_files: bool) -> None:
+        out: IO[bytes] | None = None
+        if log_to_files:
+            LOG_DIR.mkdir(parents=True, exist_ok=True)
+            self.log_path = LOG_DIR / f"{self.name}.log"
+            out = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **self.env},
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            # Own process group: Ctrl-C reaches the launcher, which stops services in order.
+            start_new_session=True,
+        )
+
+    def wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise LaunchError(f"{self.name} exited with {self.process.returncode}{self._log_hint()}")
+            try:
+                if httpx.get(self.health_url, timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise LaunchError(f"{self.name} not ready after {self.startup_timeout_s:.0f} s{self._log_hint()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def _log_hint(self) -> str:
+        return f" (log: {self.log_path})" if self.log_path else ""
+
+
+def _port(url: str) -> int:
+    return urlsplit(url).port or 80
+
+
+def actions_service(settings: Settings) -> Service:
+    port = settings.actions.port
+    return Service(
+        name="actions",
+        argv=[str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        health_url=f"http://{settings.actions.host}:{port}/health",
+        env={"SANIC_HOST": settings.actions.host, "FRONTLINE_DB__URL": settings.db.url},
+        startup_timeout_s=60,
+    )
+
+
+def rasa_service(settings: Settings) -> Service:
+    """Rasa bound to loopback with a token: its HTTP API can rewrite any conversation."""
+    token = settings.rasa.token.get_secret_value()
+    port = _port(settings.rasa.url)
+    return Service(
+        name="rasa",
+        argv=[
+            str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
+            "--auth-token", token, "--model", str(settings.model_path),
+            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        ],  # fmt: skip
+        health_url=f"{settings.rasa.url}/status?token={token}",
+        env={
+            "FRONTLINE_ACTIONS_URL": f"http://{settings.actions.host}:{settings.actions.port}/webhook",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        },
+    )
+
+
+def app_service(settings: Settings) -> Service:
+    return Service(
+        name="app",
+        argv=[str(APP_PYTHON), "-m", "app"],
+        health_url=f"http://{settings.host}:{settings.port}/healthz",
+        env={
+            "FRONTLINE_RASA__TOKEN": settings.rasa.token.get_secret_value(),
+            "FRONTLINE_PORT": str(settings.port),
+        },
+        startup_timeout_s=60,
+    )
+
+
+def with_token(settings: Settings) -> Settings:
+    """A random Rasa API token for this run when none is configured."""
+    if settings.rasa.token.get_secret_value():
+        return settings
+    rasa = settings.rasa.model_copy(update={"token": type(settings.rasa.token)(secrets.token_urlsafe(24))})
+    return settings.model_copy(update={"rasa": rasa})
+
+
+def _port_taken(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((parts.hostname or "127.0.0.1", parts.port or 80)) == 0
+
+
+def start_all(services: list[Service], log_to_files: bool) -> None:
+    """Start in order and wait for each; on any failure stop what already runs."""
+    for service in services:
+        if _port_taken(service.health_url):
+            raise LaunchError(
+                f"{service.name}: {urlsplit(service.health_url).netloc} is already in use "
+                "(is another front line running?)"
+            )
+    try:
+        for service in services:
+            print(f"starting {service.name} ...", flush=True)
+            service.start(log_to_files)
+        for service in services:
+            service.wait_healthy()
+            print(f"{service.name} ready", flush=True)
+    except BaseException:
+        stop_all(services)
+        raise
+
+
+def stop_all(services: list[Service]) -> None:
+    for service in reversed(services):
+        service.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["serve", "run"], help="serve: services only; run: plus a terminal chat")
+    args = parser.parse_args(argv)
+    settings = with_token(get_settings())
+    if not settings.model_path.exists():
+        print(f"No trained model at {settings.model_path}: run `make model` first.", file=sys.stderr)
+        return 2
+    services = [actions_service(settings), rasa_service(settings), app_service(settings)]
+    chat = args.mode == "run"
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        start_all(services, log_to_files=chat)
+        base = f"http://{settings.host}:{settings.port}"
+        print(f"HTTP chat API: POST {base}/api/chat   OpenAPI: {base}/docs   logs: {LOG_DIR}", flush=True)
+        if chat:
+            from app.terminal import chat_loop
+
+            chat_loop(base)
+        else:
+            _wait_for_any_exit(services)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stop_all(services)
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a service manager stopping us) stops the services like Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def _wait_for_any_exit(services: list[Service]) -> None:
+    while True:
+        for service in services:
+            if service.process is not None and service.process.poll() is not None:
+                raise LaunchError(f"{service.name} stopped unexpectedly ({service.process.returncode})")
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

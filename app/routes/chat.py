@@ -1,0 +1,81 @@
+"""HTTP chat channel: used by tests, the terminal chat and any web widget."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field, field_validator
+
+from core.conversation import ConversationService
+from core.errors import InvalidTurn
+from core.schemas import InboundTurn
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+MAX_TEXT_LENGTH = 4000
+
+
+class ChatRequest(BaseModel):
+    customer: str = Field(min_length=1, max_length=128, description="The customer's id in your system")
+    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH, description="What the customer wrote, or a button payload")
+    language: str = Field(default="en", min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be blank")
+        return value
+
+    @field_validator("customer")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not value.isprintable() or not value.strip():
+            raise ValueError("customer must be printable and not blank")
+        return value
+
+
+class ButtonPublic(BaseModel):
+    title: str
+    payload: str
+
+
+class ReplyPublic(BaseModel):
+    text: str
+    buttons: list[ButtonPublic] = []
+
+
+class ChatResponse(BaseModel):
+    replies: list[ReplyPublic]
+    state: Literal["bot", "queued", "operator", "closed"]
+    session_id: int
+
+
+def get_conversations(request: Request) -> ConversationService:
+    return request.app.state.conversations  # type: ignore[no-any-return]
+
+
+@router.post("/chat", response_model=ChatResponse)
+async def create_chat_turn(
+    body: ChatRequest, conversations: Annotated[ConversationService, Depends(get_conversations)]
+) -> ChatResponse:
+    """One customer turn: stored first, then answered by the bot (or queued for a person)."""
+    turn = InboundTurn(
+        customer_key=f"web:{body.customer}", channel="web", text=body.text, language=body.language
+    )
+    try:
+        result = await conversations.handle_turn(turn)
+    except InvalidTurn as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return ChatResponse(
+        replies=[
+            ReplyPublic(
+                text=r.text,
+                buttons=[ButtonPublic(title=b.title, payload=b.payload) for b in r.buttons],
+            )
+            for r in result.replies
+        ],
+        state=result.state,  # type: ignore[arg-type]
+        session_id=result.session_id,
+    )

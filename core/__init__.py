@@ -1,0 +1,1 @@
+"""Conversation core: owns sessions, persists every turn, routes between bot and operator."""

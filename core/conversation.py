@@ -1,0 +1,164 @@
+"""The conversation core: stores every turn first, then routes it to the bot or to the operator."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.card import build_card, dialogue_state
+from core.dialogue import RasaClient
+from core.errors import DialogueUnavailable, InvalidTurn
+from core.locks import KeyedLocks
+from core.messages import SystemMessages
+from core.models import ConversationSession, HandoffTicket, SessionState, utcnow
+from core.repo.customers import get_or_create_customer
+from core.repo.sessions import add_message, change_state, current_session, is_idle, open_session
+from core.schemas import Button, InboundTurn, Reply, TurnResult
+
+logger = logging.getLogger(__name__)
+
+
+class ConversationService:
+    """The one owner of session state; channel adapters only translate to and from turns."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rasa: RasaClient,
+        messages: SystemMessages,
+        *,
+        max_text_length: int,
+        session_idle_minutes: int,
+    ) -> None:
+        self._sessions = sessions
+        self._rasa = rasa
+        self._messages = messages
+        self._max_text_length = max_text_length
+        self._idle_minutes = session_idle_minutes
+        self._locks = KeyedLocks()
+
+    async def handle_turn(self, turn: InboundTurn) -> TurnResult:
+        """Persist the turn, then answer it; one customer's turns are handled strictly in order."""
+        text = turn.text.strip()
+        if not text:
+            raise InvalidTurn("empty message")
+        if len(text) > self._max_text_length:
+            raise InvalidTurn(f"message longer than {self._max_text_length} characters")
+        async with self._locks.hold(turn.customer_key):
+            session = await self._store_inbound(turn, text)
+            if session.state != SessionState.BOT.value:
+                return await self._while_with_people(session)
+            return await self._ask_bot(session, turn, text)
+
+    async def _store_inbound(self, turn: InboundTurn, text: str) -> ConversationSession:
+        async with self._sessions() as db, db.begin():
+            customer = await get_or_create_customer(db, turn.customer_key, turn.language)
+            session = await current_session(db, customer.id)
+            if session is not None and is_idle(session, utcnow(), self._idle_minutes):
+                await change_state(db, session, SessionState.CLOSED, "closed", {"by": "idle"})
+                session = None
+            if session is None:
+                session = await open_session(db, customer, turn.channel, turn.language)
+            await add_message(db, session, "in", "customer", text, turn.metadata or None)
+        return session
+
+    async def _while_with_people(self, session: ConversationSession) -> TurnResult:
+        if session.state == SessionState.QUEUED.value:
+            text = self._messages.get("waiting_for_operator", session.language)
+            reply = Reply(text)
+            await self._store_replies(session, "system", (reply,))
+            return TurnResult(session.id, session.state, (reply,))
+        # With an operator: the operator answers live; nothing automatic in between.
+        return TurnResult(session.id, session.state, ())
+
+    async def _ask_bot(self, session: ConversationSession, turn: InboundTurn, text: str) -> TurnResult:
+        metadata = {"channel": turn.channel, "language": session.language, **turn.metadata}
+        try:
+            raw = await self._rasa.send(session.rasa_sender_id, text, metadata)
+        except DialogueUnavailable as exc:
+            logger.warning("bot unavailable sender_id=%s: %s", session.rasa_sender_id, exc)
+            return await self._bot_failed(session, str(exc))
+        replies, handoff = parse_bot_replies(raw)
+        await self._store_replies(session, "bot", replies)
+        if handoff is not None:
+            await self.escalate(
+                session.id,
+                reason=str(handoff.get("reason") or "customer_request"),
+                topic=str(handoff.get("topic") or "general"),
+                summary=str(handoff.get("summary") or ""),
+            )
+            return TurnResult(session.id, SessionState.QUEUED.value, replies)
+        return TurnResult(session.id, session.state, replies)
+
+    async def _bot_failed(self, session: ConversationSession, error: str) -> TurnResult:
+        """A holding reply, and a person takes over: the customer is never left without an answer."""
+        reply = Reply(self._messages.get("bot_unavailable", session.language))
+        await self._store_replies(session, "system", (reply,))
+        await self.escalate(
+            session.id,
+            reason="bot_unavailable",
+            topic="general",
+            summary=f"The bot failed to answer ({error[:120]}); the customer got a holding reply.",
+        )
+        return TurnResult(session.id, SessionState.QUEUED.value, (reply,))
+
+    async def _store_replies(
+        self, session: ConversationSession, author: str, replies: tuple[Reply, ...]
+    ) -> None:
+        async with self._sessions() as db, db.begin():
+            for reply in replies:
+                payload = {"buttons": [asdict(b) for b in reply.buttons]} if reply.buttons else None
+                await add_message(db, session, "out", author, reply.text, payload)
+
+    async def escalate(self, session_id: int, *, reason: str, topic: str, summary: str) -> int:
+        """Build and store the context card, then queue the session for a person."""
+        async with self._sessions() as db:
+            sender_id = await db.scalar(
+                select(ConversationSession.rasa_sender_id).where(ConversationSession.id == session_id)
+            )
+        if sender_id is None:
+            raise LookupError(f"no session {session_id}")
+        # Ask Rasa before opening the transaction: no HTTP call while rows are locked.
+        dialogue = await dialogue_state(self._rasa, sender_id)
+        async with self._sessions() as db, db.begin():
+            session = await db.get(ConversationSession, session_id, with_for_update=True)
+            assert session is not None
+            card = await build_card(db, session, dialogue, reason=reason, topic=topic, summary=summary)
+            ticket = HandoffTicket(
+                session_id=session.id,
+                reason=reason,
+                topic=topic,
+                summary=summary,
+                language=session.language,
+                card=card,
+            )
+            db.add(ticket)
+            await db.flush()
+            await change_state(
+                db, session, SessionState.QUEUED, "handoff_requested",
+                {"reason": reason, "topic": topic, "ticket_id": ticket.id},
+            )  # fmt: skip
+            logger.info("session queued session_id=%s reason=%s ticket_id=%s", session.id, reason, ticket.id)
+            return ticket.id
+
+
+def parse_bot_replies(raw: list[dict[str, Any]]) -> tuple[tuple[Reply, ...], dict[str, Any] | None]:
+    """Rasa REST messages -> replies for the customer, plus the handoff payload if one came."""
+    replies: list[Reply] = []
+    handoff: dict[str, Any] | None = None
+    for message in raw:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
+            handoff = custom["handoff"]
+        text = message.get("text")
+        buttons = tuple(
+            Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+            for b in message.get("buttons") or []
+        )
+        if text or buttons:
+            replies.append(Reply(text=str(text or ""), buttons=buttons))
+    return tuple(replies), handoff

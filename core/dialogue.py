@@ -1,0 +1,80 @@
+"""Rasa over HTTP: the REST channel for turns, the HTTP API for trackers and events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from core.errors import DialogueUnavailable
+from core.settings import RasaSettings
+
+logger = logging.getLogger(__name__)
+
+CONNECT_RETRY_DELAY_S = 0.3
+
+
+class RasaClient:
+    """One pooled HTTP client per process; every failure becomes DialogueUnavailable."""
+
+    def __init__(self, settings: RasaSettings, client: httpx.AsyncClient | None = None) -> None:
+        self._settings = settings
+        timeout = httpx.Timeout(settings.reply_timeout, connect=settings.connect_timeout)
+        self._http = client or httpx.AsyncClient(
+            base_url=settings.url, timeout=timeout, limits=httpx.Limits(max_connections=200)
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        """The bot's replies to one customer turn; an empty list is a failure (Rasa hides errors so)."""
+        body = {"sender": sender_id, "message": text, "metadata": metadata}
+        response = await self._post_once("/webhooks/rest/webhook", body)
+        replies = response.json()
+        if not isinstance(replies, list) or not replies:
+            raise DialogueUnavailable("Rasa answered without any reply")
+        return replies
+
+    async def tracker(self, sender_id: str) -> dict[str, Any]:
+        """The full Rasa tracker (slots, events with intent confidences)."""
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker"
+        try:
+            response = await self._http.get(path, params=self._auth())
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise DialogueUnavailable(f"tracker not available: {exc!r}") from exc
+        return dict(response.json())
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Append events (for example `resume`) to a conversation's tracker."""
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
+        try:
+            response = await self._http.post(path, params=self._auth(), json=events)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise DialogueUnavailable(f"events not appended: {exc!r}") from exc
+
+    async def _post_once(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """POST, retried only when the connection was refused: the message surely never arrived."""
+        attempts = self._settings.connect_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await self._http.post(path, json=body)
+                response.raise_for_status()
+                return response
+            except httpx.ConnectError as exc:
+                if attempt == attempts:
+                    raise DialogueUnavailable(f"Rasa unreachable: {exc!r}") from exc
+                await asyncio.sleep(CONNECT_RETRY_DELAY_S * attempt)
+            except httpx.HTTPError as exc:
+                # A timeout or a 5xx may come after Rasa handled the message: never resend it.
+                raise DialogueUnavailable(f"Rasa failed: {exc!r}") from exc
+        raise DialogueUnavailable("unreachable")  # pragma: no cover - loop always returns or raises
+
+    def _auth(self) -> dict[str, str]:
+        token = self._settings.token.get_secret_value()
+        return {"token": token} if token else {}

@@ -1,0 +1,131 @@
+"""Tables of the front line (SQLAlchemy 2). Never lost: messages, orders, session state changes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class SessionState(str, enum.Enum):
+    BOT = "bot"
+    QUEUED = "queued"
+    OPERATOR = "operator"
+    CLOSED = "closed"
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Channel-namespaced identity, e.g. "web:alice", "tg:12345", "tel:+14155550134".
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sessions: Mapped[list[ConversationSession]] = relationship(back_populates="customer")
+    orders: Mapped[list[Order]] = relationship(back_populates="customer")
+
+
+class ConversationSession(Base):
+    """One contact: from the first message until it is closed (by the bot, an operator or idleness)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=SessionState.BOT.value)
+    # One Rasa sender id per session keeps Rasa trackers short (see DESIGN: latency grows with length).
+    rasa_sender_id: Mapped[str] = mapped_column(String(200), unique=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship(back_populates="sessions")
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="session", order_by="Message.id"
+    )
+
+    __table_args__ = (Index("ix_sessions_customer_state", "customer_id", "state"),)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    # "in" from the customer, "out" to the customer.
+    direction: Mapped[str] = mapped_column(String(3))
+    # customer, bot, operator or system (holding replies written by the core itself).
+    author: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[ConversationSession] = relationship(back_populates="messages")
+
+
+class SessionEvent(Base):
+    """Every state change of a session, timestamped: the raw material of contact-centre figures."""
+
+    __tablename__ = "session_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Seven random digits: easy to read out and to key in on a phone.
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
+    kind: Mapped[str] = mapped_column(String(32), default="new_connection")
+    status: Mapped[str] = mapped_column(String(32), default="received")
+    full_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    address: Mapped[str] = mapped_column(Text)
+    tariff_code: Mapped[str] = mapped_column(String(64))
+    visit_date: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer | None] = relationship(back_populates="orders")
+
+
+class HandoffTicket(Base):
+    """A session waiting for (or handled by) a person, with the context card frozen at escalation."""
+
+    __tablename__ = "handoff_tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(32), default="general")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(16))
+    card: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Async query functions over the front line's tables; callers own the transaction."""

@@ -1,0 +1,31 @@
+"""Customers: one row per channel identity, linked to orders and sessions."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import Customer
+
+
+async def get_or_create_customer(db: AsyncSession, key: str, language: str) -> Customer:
+    """The customer behind a channel identity, created on first contact."""
+    customer = await db.scalar(select(Customer).where(Customer.key == key))
+    if customer is None:
+        customer = Customer(key=key, language=language)
+        db.add(customer)
+        await db.flush()
+    return customer
+
+
+async def fill_customer_card(
+    db: AsyncSession, customer_id: int, full_name: str | None, phone: str | None
+) -> None:
+    """Remember a name and phone the customer gave, without overwriting known ones."""
+    customer = await db.get(Customer, customer_id)
+    if customer is None:
+        return
+    if full_name and not customer.full_name:
+        customer.full_name = full_name
+    if phone and not customer.phone:
+        customer.phone = phone

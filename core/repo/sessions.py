@@ -1,0 +1,114 @@
+"""Contact sessions and their timestamped state changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import ConversationSession, Customer, Message, SessionEvent, SessionState, utcnow
+
+
+async def current_session(db: AsyncSession, customer_id: int) -> ConversationSession | None:
+    """The customer's session that is not closed yet, if any."""
+    return await db.scalar(
+        select(ConversationSession)
+        .where(
+            ConversationSession.customer_id == customer_id,
+            ConversationSession.state != SessionState.CLOSED.value,
+        )
+        .order_by(ConversationSession.id.desc())
+        .limit(1)
+    )
+
+
+async def open_session(
+    db: AsyncSession, customer: Customer, channel: str, language: str
+) -> ConversationSession:
+    """A new session in bot mode, with a Rasa sender id of its own."""
+    session = ConversationSession(
+        customer_id=customer.id,
+        channel=channel,
+        language=language,
+        state=SessionState.BOT.value,
+        # Provisional unique id; replaced by one built on the row id right after the insert.
+        rasa_sender_id=f"{customer.key}:new:{utcnow().timestamp()}",
+    )
+    db.add(session)
+    await db.flush()
+    session.rasa_sender_id = f"{customer.key}:{session.id}"
+    await record_event(db, session, "opened", None, SessionState.BOT.value, {"channel": channel})
+    return session
+
+
+async def change_state(
+    db: AsyncSession,
+    session: ConversationSession,
+    to_state: SessionState,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Move a session to a new state and record the change with its time."""
+    from_state = session.state
+    session.state = to_state.value
+    if to_state is SessionState.CLOSED:
+        session.closed_at = utcnow()
+    await record_event(db, session, kind, from_state, to_state.value, detail)
+
+
+async def record_event(
+    db: AsyncSession,
+    session: ConversationSession,
+    kind: str,
+    from_state: str | None,
+    to_state: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    db.add(
+        SessionEvent(
+            session_id=session.id,
+            kind=kind,
+            from_state=from_state,
+            to_state=to_state,
+            detail=detail,
+        )
+    )
+
+
+def is_idle(session: ConversationSession, now: datetime, idle_minutes: int) -> bool:
+    """A bot-mode session nobody touched for a while; queued ones wait for an operator instead."""
+    last = session.last_activity_at
+    if last.tzinfo is None:  # SQLite returns naive datetimes
+        last = last.replace(tzinfo=now.tzinfo)
+    return session.state == SessionState.BOT.value and now - last > timedelta(minutes=idle_minutes)
+
+
+async def add_message(
+    db: AsyncSession,
+    session: ConversationSession,
+    direction: str,
+    author: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+) -> Message:
+    message = Message(
+        session_id=session.id, direction=direction, author=author, text=text, payload=payload
+    )
+    db.add(message)
+    session.last_activity_at = utcnow()
+    await db.flush()
+    return message
+
+
+async def transcript(db: AsyncSession, session_id: int) -> list[Message]:
+    return list(
+        await db.scalars(select(Message).where(Message.session_id == session_id).order_by(Message.id))
+    )
+
+
+async def session_by_rasa_sender(db: AsyncSession, sender_id: str) -> ConversationSession | None:
+    return await db.scalar(
+        select(ConversationSession).where(ConversationSession.rasa_sender_id == sender_id)
+    )

@@ -1,0 +1,36 @@
+"""Channel-neutral data passed between adapters and the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class InboundTurn:
+    """What any channel hands the core: who, where, in which language, and what they said."""
+
+    customer_key: str  # namespaced: "web:alice", "tg:123", "tel:+14155550134"
+    channel: str
+    text: str
+    language: str = "en"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    session_id: int
+    state: str
+    replies: tuple[Reply, ...]
