@@ -51,9 +51,8 @@ def handoff_summary(tracker: Tracker, reason: HandoffReason) -> str:
         quotes = " / ".join(_quote(t) for t in recent_texts(tracker, FALLBACK_INTENTS, 2))
         return f"The bot did not understand: {quotes}"
     if reason.reason == "technical_issue":
-        return (
-            "Internet not working; restarting the modem and checking the cables did not help: "
-            + _quote(text)
+        return "Internet not working; restarting the modem and checking the cables did not help: " + _quote(
+            text
         )
     if reason.reason == "billing_dispute":
         return "Billing dispute: " + _quote(text)

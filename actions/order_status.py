@@ -6,11 +6,12 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.forms import extract_answer
 from actions.orders import visit_date_text
 from actions.parsing import find_order_number
 from actions.resources import catalogue, db_sessions
@@ -49,22 +50,10 @@ class ValidateOrderStatusForm(FormValidationAction):
     def name(self) -> str:
         return "validate_order_status_form"
 
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        """No question when the customer already has an order we know of."""
-        if tracker.get_slot("order_number"):
-            return domain_slots
-        try:
-            known = await _latest_order_of_sender(tracker.sender_id)
-        except SQLAlchemyError:
-            logger.exception("order look-up failed sender_id=%s", tracker.sender_id)
-            known = None
-        return [] if known else domain_slots
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return extract_answer(tracker, "order_number", lambda t: find_order_number(t) is not None)
 
     async def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -76,13 +65,17 @@ class ValidateOrderStatusForm(FormValidationAction):
 
 
 class ActionOrderStatus(Action):
+    """Answers at once when the number or the customer's latest order is known, else asks."""
+
     def name(self) -> str:
         return "action_order_status"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        number = tracker.get_slot("order_number")
+        number = tracker.get_slot("order_number") or find_order_number(
+            str(tracker.latest_message.get("text") or "")
+        )
         try:
             order = await self._find(tracker, number)
         except SQLAlchemyError:
@@ -94,7 +87,8 @@ class ActionOrderStatus(Action):
         elif number:
             dispatcher.utter_message(response="utter_order_not_found", order_number=number)
         else:
-            dispatcher.utter_message(response="utter_no_orders_known")
+            # Neither a number nor an order of this customer: ask for the number.
+            return [FollowupAction("order_status_form")]
         return [SlotSet("order_number", None)]
 
     async def _find(self, tracker: Tracker, number: str | None) -> Order | None:

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.forms import extract_answer
 from actions.parsing import (
     match_tariff,
     next_visit_days,
@@ -55,6 +56,32 @@ def clear_order_slots() -> list[EventType]:
 class ValidateOrderForm(FormValidationAction):
     def name(self) -> str:
         return "validate_order_form"
+
+    async def extract_full_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return extract_answer(tracker, "full_name", lambda t: parse_full_name(t) is not None)
+
+    async def extract_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return extract_answer(tracker, "phone", lambda t: normalise_phone(t) is not None)
+
+    async def extract_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return extract_answer(tracker, "address", lambda t: parse_address(t) is not None)
+
+    async def extract_tariff(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        tariffs = catalogue().tariffs
+        return extract_answer(tracker, "tariff", lambda t: match_tariff(t, tariffs) is not None)
+
+    async def extract_visit_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return extract_answer(tracker, "visit_date", lambda t: parse_visit_date(t, today()) is not None)
 
     async def validate_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -237,9 +264,7 @@ class ActionSubmitOrder(Action):
                 visit_date=day,
             )
             if session:
-                await fill_customer_card(
-                    db, session.customer_id, order.full_name, order.phone
-                )
+                await fill_customer_card(db, session.customer_id, order.full_name, order.phone)
             logger.info("order stored number=%s sender_id=%s", order.number, tracker.sender_id)
             return order.number
 

@@ -14,10 +14,7 @@ from core.catalogue import Catalogue, Tariff
 
 def tariff_line(tariff: Tariff, currency: str) -> str:
     extra = f" + {tariff.mobile_data_gb} GB mobile data" if tariff.mobile_data_gb else ""
-    return (
-        f"{tariff.name}: {tariff.speed_mbit} Mbit/s{extra}, "
-        f"{tariff.monthly_price:.2f} {currency} a month"
-    )
+    return f"{tariff.name}: {tariff.speed_mbit} Mbit/s{extra}, {tariff.monthly_price:.2f} {currency} a month"
 
 
 def tariff_list_text(cat: Catalogue) -> str:

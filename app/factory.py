@@ -28,7 +28,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.conversations = ConversationService(
             create_session_factory(engine),
             rasa,
-            load_system_messages(PROJECT_ROOT / "business" / "system_messages.yml", settings.default_language),
+            load_system_messages(
+                PROJECT_ROOT / "business" / "system_messages.yml", settings.default_language
+            ),
             max_text_length=settings.max_text_length,
             session_idle_minutes=settings.session_idle_minutes,
         )
@@ -54,8 +56,7 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """Bad JSON or fields: a 422 that says what is wrong, in plain words."""
     assert isinstance(exc, RequestValidationError)
     problems = [
-        f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}"
-        for e in exc.errors()
+        f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}" for e in exc.errors()
     ]
     return JSONResponse(status_code=422, content={"detail": problems})
 

@@ -108,10 +108,22 @@ def rasa_service(settings: Settings) -> Service:
     return Service(
         name="rasa",
         argv=[
-            str(RASA_BIN), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
-            "--auth-token", token, "--model", str(settings.model_path),
-            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-        ],  # fmt: skip
+            str(RASA_BIN),
+            "run",
+            "--enable-api",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--auth-token",
+            token,
+            "--model",
+            str(settings.model_path),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+        ],
         health_url=f"{settings.rasa.url}/status?token={token}",
         env={
             "FRONTLINE_ACTIONS_URL": f"http://{settings.actions.host}:{settings.actions.port}/webhook",
@@ -176,7 +188,9 @@ def stop_all(services: list[Service]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["serve", "run"], help="serve: services only; run: plus a terminal chat")
+    parser.add_argument(
+        "mode", choices=["serve", "run"], help="serve: services only; run: plus a terminal chat"
+    )
     args = parser.parse_args(argv)
     settings = with_token(get_settings())
     if not settings.model_path.exists():

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
 
 
-class SessionState(str, enum.Enum):
+class SessionState(enum.StrEnum):
     BOT = "bot"
     QUEUED = "queued"
     OPERATOR = "operator"
@@ -57,9 +57,7 @@ class ConversationSession(Base):
     closed_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship(back_populates="sessions")
-    messages: Mapped[list[Message]] = relationship(
-        back_populates="session", order_by="Message.id"
-    )
+    messages: Mapped[list[Message]] = relationship(back_populates="session", order_by="Message.id")
 
     __table_args__ = (Index("ix_sessions_customer_state", "customer_id", "state"),)
 

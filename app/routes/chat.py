@@ -18,8 +18,12 @@ MAX_TEXT_LENGTH = 4000
 
 class ChatRequest(BaseModel):
     customer: str = Field(min_length=1, max_length=128, description="The customer's id in your system")
-    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH, description="What the customer wrote, or a button payload")
-    language: str = Field(default="en", min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    text: str = Field(
+        min_length=1, max_length=MAX_TEXT_LENGTH, description="What the customer wrote, or a button payload"
+    )
+    language: str = Field(
+        default="en", min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+    )
 
     @field_validator("text")
     @classmethod

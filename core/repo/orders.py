@@ -64,10 +64,7 @@ async def orders_of_customer(db: AsyncSession, customer_id: int, limit: int = 20
     """Newest first."""
     return list(
         await db.scalars(
-            select(Order)
-            .where(Order.customer_id == customer_id)
-            .order_by(Order.id.desc())
-            .limit(limit)
+            select(Order).where(Order.customer_id == customer_id).order_by(Order.id.desc()).limit(limit)
         )
     )
 
@@ -78,7 +75,5 @@ async def latest_order(db: AsyncSession, customer_id: int, phone: str | None) ->
     if orders:
         return orders[0]
     if phone:
-        return await db.scalar(
-            select(Order).where(Order.phone == phone).order_by(Order.id.desc()).limit(1)
-        )
+        return await db.scalar(select(Order).where(Order.phone == phone).order_by(Order.id.desc()).limit(1))
     return None

@@ -93,9 +93,7 @@ async def add_message(
     text: str,
     payload: dict[str, Any] | None = None,
 ) -> Message:
-    message = Message(
-        session_id=session.id, direction=direction, author=author, text=text, payload=payload
-    )
+    message = Message(session_id=session.id, direction=direction, author=author, text=text, payload=payload)
     db.add(message)
     session.last_activity_at = utcnow()
     await db.flush()
@@ -109,6 +107,4 @@ async def transcript(db: AsyncSession, session_id: int) -> list[Message]:
 
 
 async def session_by_rasa_sender(db: AsyncSession, sender_id: str) -> ConversationSession | None:
-    return await db.scalar(
-        select(ConversationSession).where(ConversationSession.rasa_sender_id == sender_id)
-    )
+    return await db.scalar(select(ConversationSession).where(ConversationSession.rasa_sender_id == sender_id))

@@ -1,0 +1,72 @@
+# Two commands for users: `make run` (everything + terminal chat) and `make test` (every test).
+# Both create what they need (system packages, two venvs, the trained model) and reuse it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PY310 ?= $(shell command -v python3.10 2>/dev/null)
+PY311 ?= $(shell command -v python3.11 2>/dev/null)
+RASA_VENV := .venv-rasa
+APP_VENV := .venv
+RASA := $(RASA_VENV)/bin/rasa
+PYTHON := $(APP_VENV)/bin/python
+MODEL := models/frontline.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run serve test setup system-packages model validate rasa-test pytest lint bench clean
+
+run: setup $(MODEL) ## the whole front line with a terminal chat
+	$(PYTHON) -m app.launcher run
+
+serve: setup $(MODEL) ## the same services in the foreground, no chat (deployment, benchmarks)
+	$(PYTHON) -m app.launcher serve
+
+test: setup $(MODEL) validate rasa-test pytest ## every test
+
+setup: system-packages $(RASA_VENV)/.installed $(APP_VENV)/.installed
+
+system-packages:
+	@bash scripts/system-packages.sh $(if $(filter test,$(MAKECMDGOALS)),test,run)
+
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	@if [ -z "$(PY310)" ]; then \
+	  echo "Rasa 3.6 needs Python 3.10, which is not on this machine." >&2; \
+	  echo "Install it (pyenv install 3.10, or your distribution's python3.10 + python3.10-venv)," >&2; \
+	  echo "then run make again, or point to it: make PY310=/path/to/python3.10" >&2; exit 1; fi
+	@echo "Creating $(RASA_VENV) (Rasa 3.6.21, about 2.7 GB; a few minutes the first time) ..."
+	$(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --progress-bar on -q -r requirements/rasa.lock
+	touch $@
+
+$(APP_VENV)/.installed: requirements/app.lock
+	@if [ -z "$(PY311)" ]; then echo "Python 3.11 is needed for the front line: install python3.11 (or make PY311=...)" >&2; exit 1; fi
+	@echo "Creating $(APP_VENV) (front line, action server, tests) ..."
+	$(PY311) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install --progress-bar on -q -r requirements/app.lock
+	touch $@
+
+model: $(MODEL) ## train only when data, domain or config changed
+
+$(MODEL): $(TRAINING_INPUTS) | $(RASA_VENV)/.installed
+	@echo "Training the Rasa model (a few minutes; reused until data, domain or config change) ..."
+	$(RASA) train --data bot/data --domain domain.yml --config config.yml --out models --fixed-model-name frontline
+	touch $@
+
+validate: $(RASA_VENV)/.installed
+	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
+
+rasa-test: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/rasa --endpoints endpoints.yml --out var/rasa-test --fail-on-prediction-errors
+
+pytest: $(APP_VENV)/.installed $(MODEL)
+	$(PYTHON) -m pytest
+
+lint: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/ruff check . && $(APP_VENV)/bin/ruff format --check .
+
+bench: setup $(MODEL) ## latency and memory figures, written to bench/results/
+	$(PYTHON) -m bench.chat_turns
+
+clean:
+	rm -rf var models .rasa

@@ -1,0 +1,59 @@
+"""A customer talking to the front line through the HTTP chat API, in-process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.factory import create_app
+from core.db import create_engine, create_session_factory
+from core.settings import Settings
+
+
+class Customer:
+    def __init__(self, http: httpx.AsyncClient, name: str) -> None:
+        self.http = http
+        self.id = name
+        self.last: dict[str, Any] = {}
+
+    async def say(self, text: str) -> dict[str, Any]:
+        response = await self.http.post("/api/chat", json={"customer": self.id, "text": text})
+        assert response.status_code == 200, response.text
+        self.last = response.json()
+        return self.last
+
+    @property
+    def text(self) -> str:
+        """All reply texts of the last turn, joined."""
+        return "\n".join(r["text"] for r in self.last.get("replies", []))
+
+    @property
+    def buttons(self) -> list[dict[str, str]]:
+        return [b for r in self.last.get("replies", []) for b in r["buttons"]]
+
+
+class FrontLine:
+    """The app running in-process against real Rasa and a real database."""
+
+    def __init__(self, http: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]) -> None:
+        self.http = http
+        self.db = db
+
+    def customer(self, prefix: str = "c") -> Customer:
+        return Customer(self.http, f"{prefix}-{uuid.uuid4().hex[:10]}")
+
+
+@asynccontextmanager
+async def running_front_line(settings: Settings) -> AsyncIterator[FrontLine]:
+    app = create_app(settings)
+    engine = create_engine(settings.db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://front.line", timeout=60) as http:
+            yield FrontLine(http, create_session_factory(engine))
+    await engine.dispose()
