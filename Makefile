@@ -13,6 +13,8 @@ MODEL := models/frontline.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Rasa would otherwise send usage data and error reports to its vendor: customers' data stays here.
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: run serve test setup system-packages model validate rasa-test pytest lint bench clean
 

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.history import consecutive_fallbacks, intent_of, user_events
+from actions.history import consecutive_fallbacks, turns
 
 
 class ActionFallback(Action):
@@ -20,9 +20,10 @@ class ActionFallback(Action):
     ) -> list[EventType]:
         if consecutive_fallbacks(tracker) % 2 == 0:
             return [FollowupAction("action_offer_handoff")]
-        latest = next(user_events(tracker), {})
-        if intent_of(latest) == "out_of_scope":
+        # Wait for the customer: after a core fallback no policy knows what comes next, and
+        # without this Rasa would predict the fallback again until its action limit.
+        if turns(tracker)[0].intent == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
         else:
             dispatcher.utter_message(response="utter_clarify")
-        return []
+        return [FollowupAction("action_listen")]

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.history import FALLBACK_INTENTS, latest_purpose, recent_texts
+from actions.history import latest_purpose, misunderstood_texts
 
 SUMMARY_QUOTE_CHARS = 80
 
@@ -26,9 +26,8 @@ _REASONS = {
     "billing_dispute": HandoffReason("billing_dispute", "billing", "utter_offer_handoff_billing"),
     "complain": HandoffReason("complaint", "complaints", "utter_offer_handoff_complaint"),
     "internet_down": HandoffReason("technical_issue", "technical", "utter_offer_handoff"),
-    "nlu_fallback": HandoffReason("not_understood", "general", "utter_offer_handoff_not_understood"),
-    "out_of_scope": HandoffReason("not_understood", "general", "utter_offer_handoff_not_understood"),
 }
+_NOT_UNDERSTOOD = HandoffReason("not_understood", "general", "utter_offer_handoff_not_understood")
 _DEFAULT = HandoffReason("customer_request", "general", "utter_offer_handoff")
 
 
@@ -40,6 +39,8 @@ def _quote(text: str) -> str:
 
 
 def handoff_reason(tracker: Tracker) -> HandoffReason:
+    if misunderstood_texts(tracker):
+        return _NOT_UNDERSTOOD
     intent, _ = latest_purpose(tracker)
     return _REASONS.get(intent, _DEFAULT)
 
@@ -48,7 +49,7 @@ def handoff_summary(tracker: Tracker, reason: HandoffReason) -> str:
     """One line for the operator: why the customer is here, in the customer's own words."""
     _, text = latest_purpose(tracker)
     if reason.reason == "not_understood":
-        quotes = " / ".join(_quote(t) for t in recent_texts(tracker, FALLBACK_INTENTS, 2))
+        quotes = " / ".join(_quote(t) for t in misunderstood_texts(tracker)[-2:])
         return f"The bot did not understand: {quotes}"
     if reason.reason == "technical_issue":
         return "Internet not working; restarting the modem and checking the cables did not help: " + _quote(
@@ -69,7 +70,8 @@ class ActionOfferHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         dispatcher.utter_message(response=handoff_reason(tracker).offer_response)
-        return []
+        # The offer is a question: wait for the answer whatever led here (rule, story or fallback).
+        return [FollowupAction("action_listen")]
 
 
 class ActionHandoff(Action):

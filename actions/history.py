@@ -1,55 +1,71 @@
-"""Reading a tracker's past: what the customer said and asked for, for fallbacks and handoffs."""
+"""Reading a tracker's past: what the customer said and how the bot answered each turn."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
 
-FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 # Answers to the bot's own questions; they say nothing about why the customer came.
 REPLY_INTENTS = frozenset({"affirm", "deny"})
 
 
-def user_events(tracker: Tracker) -> Iterator[dict[str, Any]]:
-    """User turns, newest first."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            yield event
+@dataclass(frozen=True)
+class Turn:
+    text: str
+    intent: str
+    answer: str | None  # the bot's first action after the message; None while it is being answered
 
 
-def intent_of(event: dict[str, Any]) -> str:
-    return str((event.get("parse_data") or {}).get("intent", {}).get("name") or "")
+def turns(tracker: Tracker) -> list[Turn]:
+    """User turns with the bot's first answer to each, newest first."""
+    events: list[dict[str, Any]] = tracker.events
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    result = []
+    for position, index in enumerate(users):
+        end = users[position + 1] if position + 1 < len(users) else len(events)
+        answers = [
+            e.get("name")
+            for e in events[index + 1 : end]
+            if e.get("event") == "action" and e.get("name") != "action_listen"
+        ]
+        event = events[index]
+        intent = str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+        result.append(Turn(str(event.get("text") or ""), intent, answers[0] if answers else None))
+    return list(reversed(result))
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
-    """How many of the latest user turns in a row the bot did not understand."""
-    count = 0
-    for event in user_events(tracker):
-        if intent_of(event) not in FALLBACK_INTENTS:
+    """How many user turns in a row, the current one included, the bot answered with action_fallback.
+
+    Counted on the bot's answers, not on intents: a confident intent the bot could not follow
+    (a core fallback) is a miss as well.
+    """
+    count = 1
+    for turn in turns(tracker)[1:]:
+        if turn.answer != "action_fallback":
             break
         count += 1
-    # A core fallback (a known intent in a context the bot cannot follow) counts as one.
-    return max(count, 1)
+    return count
+
+
+def misunderstood_texts(tracker: Tracker) -> list[str]:
+    """The latest run of messages the bot did not understand, oldest first (after any yes/no)."""
+    history = turns(tracker)
+    if history and history[0].intent in REPLY_INTENTS:
+        history = history[1:]  # the "yes" that accepted an operator offer
+    texts = []
+    for turn in history:
+        if turn.answer != "action_fallback":
+            break
+        texts.append(turn.text)
+    return list(reversed(texts))
 
 
 def latest_purpose(tracker: Tracker) -> tuple[str, str]:
     """The newest user intent that is not a yes/no answer, with its text."""
-    for event in user_events(tracker):
-        intent = intent_of(event)
-        if intent and intent not in REPLY_INTENTS:
-            return intent, str(event.get("text") or "")
+    for turn in turns(tracker):
+        if turn.intent and turn.intent not in REPLY_INTENTS:
+            return turn.intent, turn.text
     return "", ""
-
-
-def recent_texts(tracker: Tracker, intents: frozenset[str], limit: int) -> list[str]:
-    """Texts of the latest run of user turns with one of these intents (after any yes/no), oldest first."""
-    texts: list[str] = []
-    for event in user_events(tracker):
-        if not texts and intent_of(event) in REPLY_INTENTS:
-            continue  # the "yes" that accepted an offer
-        if intent_of(event) not in intents or len(texts) == limit:
-            break
-        texts.append(str(event.get("text") or ""))
-    return list(reversed(texts))

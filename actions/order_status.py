@@ -73,7 +73,8 @@ class ActionOrderStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        number = tracker.get_slot("order_number") or find_order_number(
+        # The slot may come from an entity; only a real 7-digit number counts.
+        number = find_order_number(str(tracker.get_slot("order_number") or "")) or find_order_number(
             str(tracker.latest_message.get("text") or "")
         )
         try:

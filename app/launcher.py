@@ -128,6 +128,8 @@ def rasa_service(settings: Settings) -> Service:
         env={
             "FRONTLINE_ACTIONS_URL": f"http://{settings.actions.host}:{settings.actions.port}/webhook",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            # No usage data or error reports (which may quote customers) leave the machine.
+            "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
         },
     )

@@ -15,6 +15,8 @@ from core.settings import RasaSettings
 logger = logging.getLogger(__name__)
 
 CONNECT_RETRY_DELAY_S = 0.3
+# Rasa's router does not decode %3A: sender ids such as "web:alice:12" keep their colons.
+SENDER_SAFE = ":@+"
 
 
 class RasaClient:
@@ -41,7 +43,7 @@ class RasaClient:
 
     async def tracker(self, sender_id: str) -> dict[str, Any]:
         """The full Rasa tracker (slots, events with intent confidences)."""
-        path = f"/conversations/{quote(sender_id, safe='')}/tracker"
+        path = f"/conversations/{quote(sender_id, safe=SENDER_SAFE)}/tracker"
         try:
             response = await self._http.get(path, params=self._auth())
             response.raise_for_status()
@@ -51,7 +53,7 @@ class RasaClient:
 
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events (for example `resume`) to a conversation's tracker."""
-        path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
+        path = f"/conversations/{quote(sender_id, safe=SENDER_SAFE)}/tracker/events"
         try:
             response = await self._http.post(path, params=self._auth(), json=events)
             response.raise_for_status()

@@ -38,7 +38,8 @@ async def open_session(
     )
     db.add(session)
     await db.flush()
-    session.rasa_sender_id = f"{customer.key}:{session.id}"
+    # Built from row ids only, so no customer-typed character reaches a Rasa URL.
+    session.rasa_sender_id = f"{channel}:{customer.id}:{session.id}"
     await record_event(db, session, "opened", None, SessionState.BOT.value, {"channel": channel})
     return session
 

@@ -1,0 +1,153 @@
+"""Turn latency through POST /api/chat against Rasa's REST channel directly, in one run.
+
+Starts the whole front line on free ports with its own SQLite file, then for 1 and 20 concurrent
+customers sends the same messages both ways (alternating rounds, so drift hits both alike), and
+finally measures the core's resident memory after 1,000 distinct customers have chatted.
+Run with `make bench`; results go to bench/results/chat_turns.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import psutil
+from pydantic import SecretStr
+
+from app.launcher import Service, actions_service, app_service, rasa_service, start_all, stop_all
+from bench.stats import summary_ms
+from core.settings import PROJECT_ROOT, ActionsSettings, DbSettings, RasaSettings, Settings
+from tests.support import free_port
+
+MESSAGES = [
+    "hi",
+    "what are your opening hours",
+    "how can i pay my bill",
+    "what tariffs do you have",
+    "do you have static ip",
+    "thanks",
+]
+ROUNDS = 2
+TURNS_PER_CUSTOMER = {1: 60, 20: 12}
+MEMORY_CUSTOMERS = 1000
+RESULTS = PROJECT_ROOT / "bench" / "results" / "chat_turns.json"
+
+Send = Callable[[httpx.AsyncClient, str, str], Awaitable[None]]
+
+
+async def via_core(http: httpx.AsyncClient, customer: str, text: str) -> None:
+    response = await http.post("/api/chat", json={"customer": customer, "text": text})
+    response.raise_for_status()
+    assert response.json()["replies"], "the core answered nothing"
+
+
+async def via_rasa(http: httpx.AsyncClient, customer: str, text: str) -> None:
+    response = await http.post(
+        "/webhooks/rest/webhook", json={"sender": f"bench:{customer}", "message": text}
+    )
+    response.raise_for_status()
+    assert response.json(), "Rasa answered nothing"
+
+
+async def run_customers(base_url: str, send: Send, concurrency: int, turns: int) -> list[float]:
+    """`concurrency` customers, each sending `turns` messages one after another; latency of each."""
+    samples: list[float] = []
+
+    async def one_customer(http: httpx.AsyncClient) -> None:
+        customer = f"bench-{uuid.uuid4().hex[:12]}"
+        for i in range(turns):
+            started = time.perf_counter()
+            await send(http, customer, MESSAGES[i % len(MESSAGES)])
+            samples.append(time.perf_counter() - started)
+
+    limits = httpx.Limits(max_connections=concurrency + 5)
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as http:
+        await asyncio.gather(*(one_customer(http) for _ in range(concurrency)))
+    return samples
+
+
+async def latency(settings: Settings) -> dict[str, dict[str, dict[str, float]]]:
+    core_url = f"http://{settings.host}:{settings.port}"
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for concurrency, turns in TURNS_PER_CUSTOMER.items():
+        core: list[float] = []
+        rasa: list[float] = []
+        await run_customers(core_url, via_core, concurrency, 3)  # warm-up, not counted
+        for _ in range(ROUNDS):
+            rasa += await run_customers(settings.rasa.url, via_rasa, concurrency, turns)
+            core += await run_customers(core_url, via_core, concurrency, turns)
+        core_s, rasa_s = summary_ms(core), summary_ms(rasa)
+        results[f"{concurrency}_customers"] = {
+            "core": core_s,
+            "rasa": rasa_s,
+            "ratio": {k: round(core_s[k] / rasa_s[k], 2) for k in ("p50", "p95", "p99")},
+        }
+    return results
+
+
+async def memory(settings: Settings, app: Service) -> dict[str, float]:
+    assert app.process is not None
+    process = psutil.Process(app.process.pid)
+    before = process.memory_info().rss
+    core_url = f"http://{settings.host}:{settings.port}"
+    started = time.perf_counter()
+    for _ in range(MEMORY_CUSTOMERS // 20):
+        await run_customers(core_url, via_core, 20, 1)
+    after = process.memory_info().rss
+    return {
+        "customers": MEMORY_CUSTOMERS,
+        "rss_before_mb": round(before / 2**20, 1),
+        "rss_after_mb": round(after / 2**20, 1),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def bench_settings(db_path: Path) -> Settings:
+    return Settings(
+        port=free_port(),
+        db=DbSettings(url=f"sqlite+aiosqlite:///{db_path}"),
+        rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", token=SecretStr(uuid.uuid4().hex)),
+        actions=ActionsSettings(port=free_port()),
+    )
+
+
+def print_table(report: dict[str, object]) -> None:
+    print("| customers | path | p50 ms | p95 ms | p99 ms |")
+    print("|---|---|---|---|---|")
+    lat = report["latency"]
+    assert isinstance(lat, dict)
+    for key, row in lat.items():
+        n = key.split("_")[0]
+        for path in ("rasa", "core"):
+            s = row[path]
+            print(f"| {n} | {path} | {s['p50']} | {s['p95']} | {s['p99']} |")
+        r = row["ratio"]
+        print(f"| {n} | core / rasa | {r['p50']}x | {r['p95']}x | {r['p99']}x |")
+    print("memory:", json.dumps(report["memory"]))
+
+
+def main() -> None:
+    db_path = PROJECT_ROOT / "var" / "bench" / f"{uuid.uuid4().hex[:8]}.db"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    settings = bench_settings(db_path)
+    services = [actions_service(settings), rasa_service(settings), app_service(settings)]
+    # The app child reads its database from the environment, like in a deployment.
+    services[2].env["FRONTLINE_DB__URL"] = settings.db.url
+    start_all(services, log_to_files=True)
+    try:
+        report: dict[str, object] = {"latency": asyncio.run(latency(settings))}
+        report["memory"] = asyncio.run(memory(settings, services[2]))
+    finally:
+        stop_all(services)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    print_table(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The HTTP chat API's contract: clear 4xx for bad input, and nothing lost when the bot is away."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.models import HandoffTicket, Message, SessionEvent
+from core.settings import DbSettings, RasaSettings, Settings
+from tests.chat import FrontLine, running_front_line
+from tests.support import free_port
+
+
+@pytest.fixture
+async def front_line_without_bot(tmp_path: Path) -> AsyncIterator[FrontLine]:
+    """No Rasa listens on this port: every bot call is refused."""
+    settings = Settings(
+        db=DbSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"),
+        rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", connect_retries=1),
+    )
+    async with running_front_line(settings) as front_line:
+        yield front_line
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"customer": "a"}, "text"),
+        ({"text": "hi"}, "customer"),
+        ({"customer": "a", "text": ""}, "text"),
+        ({"customer": "a", "text": "   \n "}, "blank"),
+        ({"customer": "a", "text": "x" * 4001}, "4000"),
+        ({"customer": "", "text": "hi"}, "customer"),
+        ({"customer": "a", "text": 5}, "text"),
+        ({"customer": "a", "text": "hi", "language": "english please"}, "language"),
+    ],
+)
+async def test_bad_requests_get_a_4xx_that_names_the_problem(
+    front_line_without_bot: FrontLine, body: dict[str, object], problem: str
+) -> None:
+    response = await front_line_without_bot.http.post("/api/chat", json=body)
+    assert response.status_code == 422
+    assert problem in str(response.json()["detail"])
+
+
+async def test_malformed_json_is_a_4xx_not_a_500(front_line_without_bot: FrontLine) -> None:
+    response = await front_line_without_bot.http.post(
+        "/api/chat", content=b'{"customer": "a", "text": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "JSON" in str(response.json()["detail"])
+
+
+async def test_longest_allowed_message_is_accepted(front_line_without_bot: FrontLine) -> None:
+    reply = await front_line_without_bot.customer().say("я" * 4000)
+    assert reply["state"] == "queued"  # the bot is away, but the message is taken
+
+
+async def test_unreachable_bot_gives_a_holding_reply_and_queues_with_nothing_lost(
+    front_line_without_bot: FrontLine,
+) -> None:
+    customer = front_line_without_bot.customer()
+    first = await customer.say("hello, my internet is down")
+    assert first["state"] == "queued"
+    assert "operator" in customer.text
+    second = await customer.say("are you there?")
+    assert second["state"] == "queued" and "queue" in customer.text
+
+    async with front_line_without_bot.db() as db:
+        texts = list(
+            await db.scalars(
+                select(Message.text)
+                .where(Message.session_id == first["session_id"], Message.direction == "in")
+                .order_by(Message.id)
+            )
+        )
+        ticket = await db.scalar(select(HandoffTicket).where(HandoffTicket.session_id == first["session_id"]))
+        events = list(
+            await db.scalars(select(SessionEvent.kind).where(SessionEvent.session_id == first["session_id"]))
+        )
+        tickets = await db.scalar(
+            select(func.count())
+            .select_from(HandoffTicket)
+            .where(HandoffTicket.session_id == first["session_id"])
+        )
+    assert texts == ["hello, my internet is down", "are you there?"]
+    assert ticket is not None and ticket.reason == "bot_unavailable"
+    assert ticket.card["transcript"][0]["text"] == "hello, my internet is down"
+    assert ticket.card["dialogue_error"]
+    assert events == ["opened", "handoff_requested"]
+    assert tickets == 1  # the second message joins the queue, it does not queue again
+
+
+async def test_openapi_documents_the_chat_endpoint(front_line_without_bot: FrontLine) -> None:
+    spec = (await front_line_without_bot.http.get("/openapi.json")).json()
+    assert "/api/chat" in spec["paths"]
+    assert "ChatRequest" in spec["components"]["schemas"]
