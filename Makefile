@@ -38,14 +38,14 @@ $(RASA_VENV)/.installed: requirements/rasa.lock
 	  echo "then run make again, or point to it: make PY310=/path/to/python3.10" >&2; exit 1; fi
 	@echo "Creating $(RASA_VENV) (Rasa 3.6.21, about 2.7 GB; a few minutes the first time) ..."
 	$(PY310) -m venv $(RASA_VENV)
-	$(RASA_VENV)/bin/pip install --progress-bar on -q -r requirements/rasa.lock
+	$(RASA_VENV)/bin/pip install --progress-bar on -r requirements/rasa.lock
 	touch $@
 
 $(APP_VENV)/.installed: requirements/app.lock
 	@if [ -z "$(PY311)" ]; then echo "Python 3.11 is needed for the front line: install python3.11 (or make PY311=...)" >&2; exit 1; fi
 	@echo "Creating $(APP_VENV) (front line, action server, tests) ..."
 	$(PY311) -m venv $(APP_VENV)
-	$(APP_VENV)/bin/pip install --progress-bar on -q -r requirements/app.lock
+	$(APP_VENV)/bin/pip install --progress-bar on -r requirements/app.lock
 	touch $@
 
 model: $(MODEL) ## train only when data, domain or config changed

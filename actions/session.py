@@ -16,7 +16,11 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        metadata = tracker.get_slot("session_started_metadata") or {}
+        metadata = (
+            tracker.get_slot("session_started_metadata")
+            or tracker.latest_message.get("metadata")
+            or {}
+        )
         events: list[EventType] = [SessionStarted()]
         language = metadata.get("language")
         if isinstance(language, str) and language:
