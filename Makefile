@@ -3,11 +3,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-PY310 ?= $(shell command -v python3.10 2>/dev/null)
-PY311 ?= $(shell command -v python3.11 2>/dev/null)
+PY310 ?= $(shell scripts/find-python.sh 3.10)
+PY311 ?= $(shell scripts/find-python.sh 3.11)
 RASA_VENV := .venv-rasa
 APP_VENV := .venv
-RASA := $(RASA_VENV)/bin/rasa
+RASA := PYTHONWARNINGS=ignore $(RASA_VENV)/bin/rasa
 PYTHON := $(APP_VENV)/bin/python
 MODEL := models/frontline.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
