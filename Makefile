@@ -24,7 +24,7 @@ run: setup $(MODEL) ## the whole front line with a terminal chat
 serve: setup $(MODEL) ## the same services in the foreground, no chat (deployment, benchmarks)
 	$(PYTHON) -m app.launcher serve
 
-test: setup $(MODEL) validate rasa-test pytest ## every test
+test: setup $(MODEL) lint validate rasa-test pytest ## every test (lint included)
 
 setup: system-packages $(RASA_VENV)/.installed $(APP_VENV)/.installed
 

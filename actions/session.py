@@ -17,9 +17,7 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         metadata = (
-            tracker.get_slot("session_started_metadata")
-            or tracker.latest_message.get("metadata")
-            or {}
+            tracker.get_slot("session_started_metadata") or tracker.latest_message.get("metadata") or {}
         )
         events: list[EventType] = [SessionStarted()]
         language = metadata.get("language")

@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.factory import create_app
 from core.db import create_engine, create_session_factory
+from core.models import HandoffTicket, Message, SessionEvent
 from core.settings import Settings
 
 
@@ -46,6 +48,29 @@ class FrontLine:
 
     def customer(self, prefix: str = "c") -> Customer:
         return Customer(self.http, f"{prefix}-{uuid.uuid4().hex[:10]}")
+
+    async def customer_texts(self, session_id: int) -> list[str]:
+        """What the customer wrote in a session, as stored, in order."""
+        async with self.db() as db:
+            rows = await db.scalars(
+                select(Message.text)
+                .where(Message.session_id == session_id, Message.direction == "in")
+                .order_by(Message.id)
+            )
+            return list(rows)
+
+    async def ticket(self, session_id: int) -> HandoffTicket | None:
+        async with self.db() as db:
+            return await db.scalar(select(HandoffTicket).where(HandoffTicket.session_id == session_id))
+
+    async def event_kinds(self, session_id: int) -> list[str]:
+        async with self.db() as db:
+            rows = await db.scalars(
+                select(SessionEvent.kind)
+                .where(SessionEvent.session_id == session_id)
+                .order_by(SessionEvent.id)
+            )
+            return list(rows)
 
 
 @asynccontextmanager

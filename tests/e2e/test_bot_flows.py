@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from core.models import ConversationSession, HandoffTicket, Order, SessionEvent
+from core.models import ConversationSession, Order
 from tests.chat import Customer, FrontLine
 
 pytestmark = pytest.mark.e2e
@@ -124,11 +124,8 @@ async def test_two_fallbacks_in_a_row_queue_the_session_with_a_full_card(front_l
     assert reply["state"] == "queued"
 
     async with front_line.db() as db:
-        ticket = await db.scalar(select(HandoffTicket).where(HandoffTicket.session_id == reply["session_id"]))
         session = await db.get(ConversationSession, reply["session_id"])
-        events = list(
-            await db.scalars(select(SessionEvent).where(SessionEvent.session_id == reply["session_id"]))
-        )
+    ticket = await front_line.ticket(reply["session_id"])
     assert session is not None and session.state == "queued"
     assert ticket is not None and ticket.reason == "not_understood"
     card = ticket.card
@@ -141,8 +138,7 @@ async def test_two_fallbacks_in_a_row_queue_the_session_with_a_full_card(front_l
     assert all(0 <= i["confidence"] <= 1 for i in card["intents"])
     assert card["customer"]["key"] == f"web:{customer.id}"
     assert card["dialogue_error"] is None
-    assert [e.kind for e in events] == ["opened", "handoff_requested"]
-    assert events[-1].to_state == "queued"
+    assert await front_line.event_kinds(reply["session_id"]) == ["opened", "handoff_requested"]
 
     await customer.say("hello? anyone?")
     assert customer.last["state"] == "queued" and "queue" in customer.text
@@ -155,8 +151,7 @@ async def test_customer_card_in_a_handoff_lists_past_orders(front_line: FrontLin
     assert "operator" in customer.text
     reply = await customer.say("yes please")
     assert reply["state"] == "queued"
-    async with front_line.db() as db:
-        ticket = await db.scalar(select(HandoffTicket).where(HandoffTicket.session_id == reply["session_id"]))
+    ticket = await front_line.ticket(reply["session_id"])
     assert ticket is not None and ticket.reason == "customer_request"
     assert ticket.card["customer"]["full_name"] == "Ivan Petrov"
     assert [o["number"] for o in ticket.card["customer"]["orders"]] == [number]

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
 
-from core.models import HandoffTicket, Message
 from tests.chat import FrontLine
 from tests.e2e.conftest import RasaStack
 
@@ -33,15 +31,8 @@ async def test_rasa_stopped_mid_conversation(front_line: FrontLine, rasa_restart
     await customer.say("hello?")
     assert customer.last["state"] == "queued"
 
-    async with front_line.db() as db:
-        said = list(
-            await db.scalars(
-                select(Message.text)
-                .where(Message.session_id == reply["session_id"], Message.direction == "in")
-                .order_by(Message.id)
-            )
-        )
-        ticket = await db.scalar(select(HandoffTicket).where(HandoffTicket.session_id == reply["session_id"]))
+    said = await front_line.customer_texts(reply["session_id"])
+    ticket = await front_line.ticket(reply["session_id"])
     assert said == ["hi", "my internet has been down since yesterday", "hello?"]
     assert ticket is not None and ticket.reason == "bot_unavailable"
     assert [m["text"] for m in ticket.card["transcript"] if m["direction"] == "in"] == said[:2]

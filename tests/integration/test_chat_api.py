@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.models import HandoffTicket, Message, SessionEvent
+from core.models import HandoffTicket
 from core.settings import DbSettings, RasaSettings, Settings
 from tests.chat import FrontLine, running_front_line
 from tests.support import free_port
@@ -67,22 +67,13 @@ async def test_unreachable_bot_gives_a_holding_reply_and_queues_with_nothing_los
     second = await customer.say("are you there?")
     assert second["state"] == "queued" and "queue" in customer.text
 
+    session_id = first["session_id"]
+    texts = await front_line_without_bot.customer_texts(session_id)
+    ticket = await front_line_without_bot.ticket(session_id)
+    events = await front_line_without_bot.event_kinds(session_id)
     async with front_line_without_bot.db() as db:
-        texts = list(
-            await db.scalars(
-                select(Message.text)
-                .where(Message.session_id == first["session_id"], Message.direction == "in")
-                .order_by(Message.id)
-            )
-        )
-        ticket = await db.scalar(select(HandoffTicket).where(HandoffTicket.session_id == first["session_id"]))
-        events = list(
-            await db.scalars(select(SessionEvent.kind).where(SessionEvent.session_id == first["session_id"]))
-        )
         tickets = await db.scalar(
-            select(func.count())
-            .select_from(HandoffTicket)
-            .where(HandoffTicket.session_id == first["session_id"])
+            select(func.count()).select_from(HandoffTicket).where(HandoffTicket.session_id == session_id)
         )
     assert texts == ["hello, my internet is down", "are you there?"]
     assert ticket is not None and ticket.reason == "bot_unavailable"
