@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from app.routes import chat
 from core.conversation import ConversationService
@@ -43,7 +43,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Contact-centre front line", version="0.1.0", lifespan=lifespan)
     app.include_router(chat.router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(OperationalError, _database_unavailable)
+    # A database that is down or restarting: the driver's error, or a refused connection.
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(OSError, _database_unavailable)
 
     @app.get("/healthz", tags=["ops"])
     async def read_health() -> dict[str, str]:

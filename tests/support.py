@@ -71,3 +71,21 @@ def drop_postgres_database(name: str) -> None:
             await conn.close()
 
     asyncio.run(drop())
+
+
+def terminate_connections(name: str) -> None:
+    """Kill every connection to a database, as a server restart does to its clients."""
+    import asyncpg
+
+    async def kill() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+        try:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(kill())
