@@ -68,7 +68,8 @@ lint: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/ruff check . && $(APP_VENV)/bin/ruff format --check .
 
 bench: setup $(MODEL) ## latency and memory figures, written to bench/results/
-	$(PYTHON) -m bench.chat_turns
+	$(PYTHON) -m bench.chat_turns --db sqlite
+	$(PYTHON) -m bench.chat_turns --db postgresql
 
 clean:
 	rm -rf var models .rasa

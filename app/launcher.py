@@ -140,9 +140,13 @@ def app_service(settings: Settings) -> Service:
         name="app",
         argv=[str(APP_PYTHON), "-m", "app"],
         health_url=f"http://{settings.host}:{settings.port}/healthz",
+        # The app reads its settings from the environment: hand it exactly the launcher's.
         env={
+            "FRONTLINE_RASA__URL": settings.rasa.url,
             "FRONTLINE_RASA__TOKEN": settings.rasa.token.get_secret_value(),
+            "FRONTLINE_HOST": settings.host,
             "FRONTLINE_PORT": str(settings.port),
+            "FRONTLINE_DB__URL": settings.db.url,
         },
         startup_timeout_s=60,
     )

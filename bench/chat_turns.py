@@ -3,17 +3,17 @@
 Starts the whole front line on free ports with its own SQLite file, then for 1 and 20 concurrent
 customers sends the same messages both ways (alternating rounds, so drift hits both alike), and
 finally measures the core's resident memory after 1,000 distinct customers have chatted.
-Run with `make bench`; results go to bench/results/chat_turns.json.
+Run with `make bench` (SQLite and PostgreSQL); results go to bench/results/chat_turns_<db>.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
 import psutil
@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from app.launcher import Service, actions_service, app_service, rasa_service, start_all, stop_all
 from bench.stats import summary_ms
 from core.settings import PROJECT_ROOT, ActionsSettings, DbSettings, RasaSettings, Settings
-from tests.support import free_port
+from tests.support import create_postgres_database, drop_postgres_database, free_port
 
 MESSAGES = [
     "hi",
@@ -43,7 +43,8 @@ Send = Callable[[httpx.AsyncClient, str, str], Awaitable[None]]
 async def via_core(http: httpx.AsyncClient, customer: str, text: str) -> None:
     response = await http.post("/api/chat", json={"customer": customer, "text": text})
     response.raise_for_status()
-    assert response.json()["replies"], "the core answered nothing"
+    body = response.json()
+    assert body["replies"] and body["state"] == "bot", f"the bot did not answer: {body}"
 
 
 async def via_rasa(http: httpx.AsyncClient, customer: str, text: str) -> None:
@@ -71,10 +72,11 @@ async def run_customers(base_url: str, send: Send, concurrency: int, turns: int)
     return samples
 
 
-async def latency(settings: Settings) -> dict[str, dict[str, dict[str, float]]]:
+async def latency(settings: Settings, levels: list[int]) -> dict[str, dict[str, dict[str, float]]]:
     core_url = f"http://{settings.host}:{settings.port}"
     results: dict[str, dict[str, dict[str, float]]] = {}
-    for concurrency, turns in TURNS_PER_CUSTOMER.items():
+    for concurrency in levels:
+        turns = TURNS_PER_CUSTOMER.get(concurrency, 12)
         core: list[float] = []
         rasa: list[float] = []
         await run_customers(core_url, via_core, concurrency, 3)  # warm-up, not counted
@@ -107,10 +109,10 @@ async def memory(settings: Settings, app: Service) -> dict[str, float]:
     }
 
 
-def bench_settings(db_path: Path) -> Settings:
+def bench_settings(db_url: str) -> Settings:
     return Settings(
         port=free_port(),
-        db=DbSettings(url=f"sqlite+aiosqlite:///{db_path}"),
+        db=DbSettings(url=db_url),
         rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", token=SecretStr(uuid.uuid4().hex)),
         actions=ActionsSettings(port=free_port()),
     )
@@ -128,24 +130,37 @@ def print_table(report: dict[str, object]) -> None:
             print(f"| {n} | {path} | {s['p50']} | {s['p95']} | {s['p99']} |")
         r = row["ratio"]
         print(f"| {n} | core / rasa | {r['p50']}x | {r['p95']}x | {r['p99']}x |")
-    print("memory:", json.dumps(report["memory"]))
+    if "memory" in report:
+        print("memory:", json.dumps(report["memory"]))
 
 
 def main() -> None:
-    db_path = PROJECT_ROOT / "var" / "bench" / f"{uuid.uuid4().hex[:8]}.db"
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    settings = bench_settings(db_path)
+    parser = argparse.ArgumentParser(description="chat turn latency and memory")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=list(TURNS_PER_CUSTOMER))
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args()
+    pg_name = f"frontline_bench_{uuid.uuid4().hex[:8]}"
+    if args.db == "postgresql":
+        db_url = create_postgres_database(pg_name)
+    else:
+        db_path = PROJECT_ROOT / "var" / "bench" / f"{uuid.uuid4().hex[:8]}.db"
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        db_url = f"sqlite+aiosqlite:///{db_path}"
+    settings = bench_settings(db_url)
     services = [actions_service(settings), rasa_service(settings), app_service(settings)]
-    # The app child reads its database from the environment, like in a deployment.
-    services[2].env["FRONTLINE_DB__URL"] = settings.db.url
     start_all(services, log_to_files=True)
     try:
-        report: dict[str, object] = {"latency": asyncio.run(latency(settings))}
-        report["memory"] = asyncio.run(memory(settings, services[2]))
+        report: dict[str, object] = {"latency": asyncio.run(latency(settings, args.concurrency))}
+        if not args.skip_memory:
+            report["memory"] = asyncio.run(memory(settings, services[2]))
     finally:
         stop_all(services)
+        if args.db == "postgresql":
+            drop_postgres_database(pg_name)
+    report["database"] = args.db
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    RESULTS.with_name(f"chat_turns_{args.db}.json").write_text(json.dumps(report, indent=2))
     print_table(report)
 
 

@@ -16,7 +16,13 @@ from core.locks import KeyedLocks
 from core.messages import SystemMessages
 from core.models import ConversationSession, HandoffTicket, SessionState, utcnow
 from core.repo.customers import get_or_create_customer
-from core.repo.sessions import add_message, change_state, current_session, is_idle, open_session
+from core.repo.sessions import (
+    add_message,
+    change_state,
+    customer_and_open_session,
+    is_idle,
+    open_session,
+)
 from core.schemas import Button, InboundTurn, Reply, TurnResult
 
 logger = logging.getLogger(__name__)
@@ -56,14 +62,18 @@ class ConversationService:
 
     async def _store_inbound(self, turn: InboundTurn, text: str) -> ConversationSession:
         async with self._sessions() as db, db.begin():
-            customer = await get_or_create_customer(db, turn.customer_key, turn.language)
-            session = await current_session(db, customer.id)
-            if session is not None and is_idle(session, utcnow(), self._idle_minutes):
+            customer, session = await customer_and_open_session(db, turn.customer_key)
+            if customer is None:
+                customer = await get_or_create_customer(db, turn.customer_key, turn.language)
+            now = utcnow()
+            if session is not None and is_idle(session, now, self._idle_minutes):
                 await change_state(db, session, SessionState.CLOSED, "closed", {"by": "idle"})
                 session = None
             if session is None:
                 session = await open_session(db, customer, turn.channel, turn.language)
-            await add_message(db, session, "in", "customer", text, turn.metadata or None)
+            # Idleness is measured from the customer's last message, not the bot's last reply.
+            session.last_activity_at = now
+            add_message(db, session.id, "in", "customer", text, turn.metadata or None)
         return session
 
     async def _while_with_people(self, session: ConversationSession) -> TurnResult:
@@ -112,7 +122,7 @@ class ConversationService:
         async with self._sessions() as db, db.begin():
             for reply in replies:
                 payload = {"buttons": [asdict(b) for b in reply.buttons]} if reply.buttons else None
-                await add_message(db, session, "out", author, reply.text, payload)
+                add_message(db, session.id, "out", author, reply.text, payload)
 
     async def escalate(self, session_id: int, *, reason: str, topic: str, summary: str) -> int:
         """Build and store the context card, then queue the session for a person."""

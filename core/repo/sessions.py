@@ -11,17 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.models import ConversationSession, Customer, Message, SessionEvent, SessionState, utcnow
 
 
-async def current_session(db: AsyncSession, customer_id: int) -> ConversationSession | None:
-    """The customer's session that is not closed yet, if any."""
-    return await db.scalar(
-        select(ConversationSession)
-        .where(
-            ConversationSession.customer_id == customer_id,
-            ConversationSession.state != SessionState.CLOSED.value,
+async def customer_and_open_session(
+    db: AsyncSession, key: str
+) -> tuple[Customer | None, ConversationSession | None]:
+    """The customer behind a key and their session that is not closed, in one query (hot path)."""
+    row = (
+        await db.execute(
+            select(Customer, ConversationSession)
+            .outerjoin(
+                ConversationSession,
+                (ConversationSession.customer_id == Customer.id)
+                & (ConversationSession.state != SessionState.CLOSED.value),
+            )
+            .where(Customer.key == key)
+            .order_by(ConversationSession.id.desc())
+            .limit(1)
         )
-        .order_by(ConversationSession.id.desc())
-        .limit(1)
-    )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 async def open_session(
@@ -86,18 +93,17 @@ def is_idle(session: ConversationSession, now: datetime, idle_minutes: int) -> b
     return session.state == SessionState.BOT.value and now - last > timedelta(minutes=idle_minutes)
 
 
-async def add_message(
+def add_message(
     db: AsyncSession,
-    session: ConversationSession,
+    session_id: int,
     direction: str,
     author: str,
     text: str,
     payload: dict[str, Any] | None = None,
 ) -> Message:
-    message = Message(session_id=session.id, direction=direction, author=author, text=text, payload=payload)
+    """Queue a message row; it is written with the caller's commit."""
+    message = Message(session_id=session_id, direction=direction, author=author, text=text, payload=payload)
     db.add(message)
-    session.last_activity_at = utcnow()
-    await db.flush()
     return message
 
 
