@@ -14,9 +14,15 @@ from app.routes import chat
 from core.conversation import ConversationService
 from core.db import create_engine, create_session_factory
 from core.dialogue import RasaClient
+from core.errors import DialogueUnavailable
 from core.messages import load_system_messages
 from core.migrate import upgrade_async
 from core.settings import PROJECT_ROOT, Settings
+from handoff.errors import HTTP_STATUS, HandoffError
+from handoff.routes import operators, tickets
+from handoff.service import HandoffService
+
+SYSTEM_MESSAGES = PROJECT_ROOT / "business" / "system_messages.yml"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -24,15 +30,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upgrade_async(settings.db.url)
         engine = create_engine(settings.db)
+        sessions = create_session_factory(engine)
         rasa = RasaClient(settings.rasa)
+        messages = load_system_messages(SYSTEM_MESSAGES, settings.default_language)
         app.state.conversations = ConversationService(
-            create_session_factory(engine),
+            sessions,
             rasa,
-            load_system_messages(
-                PROJECT_ROOT / "business" / "system_messages.yml", settings.default_language
-            ),
+            messages,
             max_text_length=settings.max_text_length,
             session_idle_minutes=settings.session_idle_minutes,
+        )
+        app.state.handoff = HandoffService(
+            sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite"
         )
         try:
             yield
@@ -42,7 +51,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Contact-centre front line", version="0.1.0", lifespan=lifespan)
     app.include_router(chat.router)
+    app.include_router(operators.router)
+    app.include_router(tickets.router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HandoffError, _handoff_refused)
+    app.add_exception_handler(DialogueUnavailable, _bot_unavailable)
     # A database that is down or restarting: the driver's error, or a refused connection.
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(OSError, _database_unavailable)
@@ -70,3 +83,13 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
         content={"detail": "storage unavailable, the message was not accepted; please retry"},
         headers={"Retry-After": "5"},
     )
+
+
+async def _handoff_refused(request: Request, exc: Exception) -> JSONResponse:
+    """Not found, not yours, or somebody was faster: the operator is told which."""
+    assert isinstance(exc, HandoffError)
+    return JSONResponse(status_code=HTTP_STATUS.get(type(exc), 400), content={"detail": str(exc)})
+
+
+async def _bot_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": f"the bot is not reachable: {exc}"})

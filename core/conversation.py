@@ -14,7 +14,7 @@ from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable, InvalidTurn
 from core.locks import KeyedLocks
 from core.messages import SystemMessages
-from core.models import ConversationSession, HandoffTicket, SessionState, utcnow
+from core.models import ConversationSession, Customer, HandoffTicket, Message, SessionState, utcnow
 from core.repo.customers import get_or_create_customer
 from core.repo.sessions import (
     add_message,
@@ -123,6 +123,30 @@ class ConversationService:
             for reply in replies:
                 payload = {"buttons": [asdict(b) for b in reply.buttons]} if reply.buttons else None
                 add_message(db, session.id, "out", author, reply.text, payload)
+
+    async def messages_since(self, customer_key: str, after_id: int) -> tuple[str, list[Message]]:
+        """What reached the customer after a message id (operator replies arrive so), and the state."""
+        async with self._sessions() as db:
+            session = await db.scalar(
+                select(ConversationSession)
+                .join(Customer, Customer.id == ConversationSession.customer_id)
+                .where(Customer.key == customer_key)
+                .order_by(ConversationSession.id.desc())
+                .limit(1)
+            )
+            if session is None:
+                return SessionState.CLOSED.value, []
+            rows = await db.scalars(
+                select(Message)
+                .join(ConversationSession, ConversationSession.id == Message.session_id)
+                .where(
+                    ConversationSession.customer_id == session.customer_id,
+                    Message.direction == "out",
+                    Message.id > after_id,
+                )
+                .order_by(Message.id)
+            )
+            return session.state, list(rows)
 
     async def escalate(self, session_id: int, *, reason: str, topic: str, summary: str) -> int:
         """Build and store the context card, then queue the session for a person."""

@@ -12,12 +12,12 @@ class SystemMessages:
         self._texts = texts
         self._default = default_language
 
-    def get(self, key: str, language: str) -> str:
-        """The text in the session's language, else in the default one."""
+    def get(self, key: str, language: str, **values: str) -> str:
+        """The text in the session's language, else in the default one, with {placeholders} filled."""
         for lang in (language, language.split("-")[0], self._default):
             text = self._texts.get(lang, {}).get(key)
             if text:
-                return text
+                return text.format(**values) if values else text
         raise KeyError(f"system message {key!r} missing for {self._default!r}")
 
 

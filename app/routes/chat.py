@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
 from core.conversation import ConversationService
@@ -56,6 +57,19 @@ class ChatResponse(BaseModel):
     session_id: int
 
 
+class MessagePublic(BaseModel):
+    id: int
+    author: Literal["bot", "operator", "system"]
+    text: str
+    buttons: list[ButtonPublic] = []
+    at: datetime
+
+
+class MessagesResponse(BaseModel):
+    state: Literal["bot", "queued", "operator", "closed"]
+    messages: list[MessagePublic]
+
+
 def get_conversations(request: Request) -> ConversationService:
     return request.app.state.conversations  # type: ignore[no-any-return]
 
@@ -82,4 +96,27 @@ async def create_chat_turn(
         ],
         state=result.state,  # type: ignore[arg-type]
         session_id=result.session_id,
+    )
+
+
+@router.get("/chat/{customer}/messages", response_model=MessagesResponse)
+async def read_chat_messages(
+    customer: Annotated[str, Path(min_length=1, max_length=128)],
+    conversations: Annotated[ConversationService, Depends(get_conversations)],
+    after: Annotated[int, Query(ge=0, description="the last message id the client has")] = 0,
+) -> MessagesResponse:
+    """Messages for the customer after `after`: how a widget receives operator replies (poll it)."""
+    state, messages = await conversations.messages_since(f"web:{customer}", after)
+    return MessagesResponse(
+        state=state,  # type: ignore[arg-type]
+        messages=[
+            MessagePublic(
+                id=m.id,
+                author=m.author,  # type: ignore[arg-type]
+                text=m.text,
+                buttons=[ButtonPublic(**b) for b in (m.payload or {}).get("buttons", [])],
+                at=m.created_at,
+            )
+            for m in messages
+        ],
     )

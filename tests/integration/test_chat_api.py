@@ -1,26 +1,10 @@
 """The HTTP chat API's contract: clear 4xx for bad input, and nothing lost when the bot is away."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from core.models import HandoffTicket
-from core.settings import DbSettings, RasaSettings, Settings
-from tests.chat import FrontLine, running_front_line
-from tests.support import free_port
-
-
-@pytest.fixture
-async def front_line_without_bot(tmp_path: Path) -> AsyncIterator[FrontLine]:
-    """No Rasa listens on this port: every bot call is refused."""
-    settings = Settings(
-        db=DbSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"),
-        rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", connect_retries=1),
-    )
-    async with running_front_line(settings) as front_line:
-        yield front_line
+from tests.chat import FrontLine
 
 
 @pytest.mark.parametrize(

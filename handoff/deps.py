@@ -1,0 +1,36 @@
+"""Dependencies of the operator routes: the service and the operator behind a bearer token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from core.models import Operator
+from handoff.service import HandoffService
+
+_bearer = HTTPBearer(auto_error=False, description="token from POST /api/operator/login")
+
+
+def get_handoff(request: Request) -> HandoffService:
+    return request.app.state.handoff  # type: ignore[no-any-return]
+
+
+async def current_operator(
+    handoff: Annotated[HandoffService, Depends(get_handoff)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Operator:
+    """Every operator route answers 401 without a valid, unexpired token."""
+    operator = await handoff.operator_for_token(credentials.credentials) if credentials else None
+    if operator is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="log in first: POST /api/operator/login, then send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return operator
+
+
+HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
+CurrentOperator = Annotated[Operator, Depends(current_operator)]

@@ -1,0 +1,1 @@
+"""Operator API routes, one module per resource."""

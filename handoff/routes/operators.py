@@ -1,0 +1,49 @@
+"""Operator log-in and identity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field
+
+from handoff.deps import CurrentOperator, HandoffDep
+
+router = APIRouter(prefix="/api/operator", tags=["operator"])
+
+
+class LoginRequest(BaseModel):
+    login: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class OperatorPublic(BaseModel):
+    id: int
+    login: str
+    display_name: str
+    skills: list[str]
+    languages: list[str]
+    max_sessions: int
+
+
+class LoginResponse(BaseModel):
+    token: str
+    expires_at: datetime
+    operator: OperatorPublic
+
+
+@router.post("/login", response_model=LoginResponse)
+async def create_login(body: LoginRequest, handoff: HandoffDep) -> LoginResponse:
+    logged_in = await handoff.log_in(body.login, body.password)
+    if logged_in is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong login or password")
+    return LoginResponse(
+        token=logged_in.token,
+        expires_at=logged_in.expires_at,
+        operator=OperatorPublic.model_validate(logged_in.operator, from_attributes=True),
+    )
+
+
+@router.get("/me", response_model=OperatorPublic)
+async def read_me(operator: CurrentOperator) -> OperatorPublic:
+    return OperatorPublic.model_validate(operator, from_attributes=True)

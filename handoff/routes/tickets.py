@@ -1,0 +1,142 @@
+"""The queue and what an operator does with a ticket: claim, reply, note, close, return to the bot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from core.models import HandoffTicket, utcnow
+from handoff.deps import CurrentOperator, HandoffDep
+from handoff.service import _aware
+
+router = APIRouter(prefix="/api/operator", tags=["operator"])
+
+
+class TicketPublic(BaseModel):
+    id: int
+    session_id: int
+    status: str
+    reason: str
+    topic: str
+    summary: str
+    language: str
+    priority: int
+    channel: str
+    operator_id: int | None
+    created_at: datetime
+    waiting_seconds: float
+
+
+class MessagePublic(BaseModel):
+    id: int
+    direction: str
+    author: str
+    text: str
+    at: datetime
+
+
+class NotePublic(BaseModel):
+    id: int
+    operator_id: int
+    text: str
+    at: datetime
+
+
+class TicketDetails(BaseModel):
+    ticket: TicketPublic
+    session_state: str
+    card: dict[str, Any]
+    messages: list[MessagePublic]
+    notes: list[NotePublic]
+
+
+class TextBody(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class CloseBody(BaseModel):
+    disposition: Literal["resolved", "not_resolved", "callback_needed", "spam"]
+
+
+def _public(ticket: HandoffTicket) -> TicketPublic:
+    created = _aware(ticket.created_at)
+    return TicketPublic(
+        id=ticket.id,
+        session_id=ticket.session_id,
+        status=ticket.status,
+        reason=ticket.reason,
+        topic=ticket.topic,
+        summary=ticket.summary,
+        language=ticket.language,
+        priority=ticket.priority,
+        channel=str(ticket.card.get("session", {}).get("channel", "")),
+        operator_id=ticket.operator_id,
+        created_at=created,
+        waiting_seconds=round((utcnow() - created).total_seconds(), 1),
+    )
+
+
+@router.get("/queue", response_model=list[TicketPublic])
+async def read_queue(handoff: HandoffDep, operator: CurrentOperator) -> list[TicketPublic]:
+    """Waiting sessions, highest priority first, then longest wait."""
+    return [_public(t) for t in await handoff.queue()]
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketDetails)
+async def read_ticket(ticket_id: int, handoff: HandoffDep, operator: CurrentOperator) -> TicketDetails:
+    """The context card (frozen at escalation) and the live transcript, before or after claiming."""
+    found = await handoff.ticket_details(ticket_id)
+    ticket = found["ticket"]
+    return TicketDetails(
+        ticket=_public(ticket),
+        session_state=found["session_state"],
+        card=ticket.card,
+        messages=[
+            MessagePublic(id=m.id, direction=m.direction, author=m.author, text=m.text, at=m.created_at)
+            for m in found["messages"]
+        ],
+        notes=[
+            NotePublic(id=n.id, operator_id=n.operator_id, text=n.text, at=n.created_at)
+            for n in found["notes"]
+        ],
+    )
+
+
+@router.post("/tickets/{ticket_id}/claim", response_model=TicketPublic)
+async def create_claim(ticket_id: int, handoff: HandoffDep, operator: CurrentOperator) -> TicketPublic:
+    """409 when another operator was faster, the ticket is closed, or you are at your limit."""
+    return _public(await handoff.claim(ticket_id, operator))
+
+
+@router.post("/tickets/{ticket_id}/messages", response_model=MessagePublic)
+async def create_message(
+    ticket_id: int, body: TextBody, handoff: HandoffDep, operator: CurrentOperator
+) -> MessagePublic:
+    """A reply to the customer, delivered on the session's channel."""
+    m = await handoff.reply(ticket_id, operator, body.text)
+    return MessagePublic(id=m.id, direction=m.direction, author=m.author, text=m.text, at=m.created_at)
+
+
+@router.post("/tickets/{ticket_id}/notes", response_model=NotePublic)
+async def create_note(
+    ticket_id: int, body: TextBody, handoff: HandoffDep, operator: CurrentOperator
+) -> NotePublic:
+    """A private note: operators see it, the customer never does."""
+    n = await handoff.add_note(ticket_id, operator, body.text)
+    return NotePublic(id=n.id, operator_id=n.operator_id, text=n.text, at=n.created_at)
+
+
+@router.post("/tickets/{ticket_id}/close", status_code=status.HTTP_204_NO_CONTENT)
+async def create_close(
+    ticket_id: int, body: CloseBody, handoff: HandoffDep, operator: CurrentOperator
+) -> None:
+    await handoff.close(ticket_id, operator, body.disposition)
+
+
+@router.post("/tickets/{ticket_id}/return-to-bot", status_code=status.HTTP_204_NO_CONTENT)
+async def create_return_to_bot(ticket_id: int, handoff: HandoffDep, operator: CurrentOperator) -> None:
+    """The bot resumes the conversation with everything it knew (slots, form progress)."""
+    await handoff.return_to_bot(ticket_id, operator)

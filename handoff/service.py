@@ -1,0 +1,250 @@
+"""The operator side's public API: log-in, the queue, claiming, replies, notes, closing, return to bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from core.dialogue import RasaClient
+from core.messages import SystemMessages
+from core.models import (
+    ConversationSession,
+    HandoffTicket,
+    Message,
+    Operator,
+    OperatorToken,
+    SessionEvent,
+    SessionState,
+    TicketNote,
+    TicketStatus,
+    utcnow,
+)
+from core.repo.sessions import add_message, change_state, record_event, transcript
+from handoff.errors import NotYourTicket, TicketConflict, TicketNotFound
+from handoff.passwords import new_token, token_digest, verify_password
+
+logger = logging.getLogger(__name__)
+
+DISPOSITIONS = frozenset({"resolved", "not_resolved", "callback_needed", "spam"})
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    token: str
+    expires_at: datetime
+    operator: Operator
+
+
+class HandoffService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rasa: RasaClient,
+        messages: SystemMessages,
+        *,
+        serialize_claims: bool = False,
+        token_ttl: timedelta = timedelta(hours=12),
+    ) -> None:
+        self._sessions = sessions
+        self._rasa = rasa
+        self._messages = messages
+        self._token_ttl = token_ttl
+        # SQLite has one writer at a time and makes the others sleep and retry: queueing claims
+        # in-process instead keeps them fast. The conditional UPDATE stays the real guard.
+        self._claim_lock: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if serialize_claims else contextlib.nullcontext()
+        )
+
+    async def log_in(self, login: str, password: str) -> LoggedIn | None:
+        """A fresh bearer token for valid credentials; None otherwise (no hint which part was wrong)."""
+        async with self._sessions() as db, db.begin():
+            operator = await db.scalar(select(Operator).where(Operator.login == login))
+            if operator is None or not verify_password(password, operator.password_hash):
+                return None
+            token = new_token()
+            expires_at = utcnow() + self._token_ttl
+            db.add(
+                OperatorToken(token_hash=token_digest(token), operator_id=operator.id, expires_at=expires_at)
+            )
+            return LoggedIn(token, expires_at, operator)
+
+    async def operator_for_token(self, token: str) -> Operator | None:
+        async with self._sessions() as db:
+            row = await db.execute(
+                select(Operator, OperatorToken.expires_at)
+                .join(OperatorToken, OperatorToken.operator_id == Operator.id)
+                .where(OperatorToken.token_hash == token_digest(token))
+            )
+            found = row.first()
+        if found is None or _aware(found[1]) < utcnow():
+            return None
+        return found[0]
+
+    async def queue(self) -> list[HandoffTicket]:
+        """Waiting tickets: highest priority first, then longest wait."""
+        async with self._sessions() as db:
+            rows = await db.scalars(
+                select(HandoffTicket)
+                .where(HandoffTicket.status == TicketStatus.QUEUED.value)
+                .order_by(HandoffTicket.priority.desc(), HandoffTicket.created_at, HandoffTicket.id)
+            )
+            return list(rows)
+
+    async def ticket_details(self, ticket_id: int) -> dict[str, Any]:
+        """The frozen context card plus what happened since: the live transcript and private notes."""
+        async with self._sessions() as db:
+            ticket = await _ticket(db, ticket_id)
+            session = await db.get(ConversationSession, ticket.session_id)
+            assert session is not None
+            notes = await db.scalars(
+                select(TicketNote).where(TicketNote.ticket_id == ticket.id).order_by(TicketNote.id)
+            )
+            return {
+                "ticket": ticket,
+                "session_state": session.state,
+                "messages": await transcript(db, session.id),
+                "notes": list(notes),
+            }
+
+    async def claim(self, ticket_id: int, operator: Operator) -> HandoffTicket:
+        """Atomic: of several operators claiming at once exactly one wins, on SQLite and PostgreSQL."""
+        now = utcnow()
+        mine = aliased(HandoffTicket)
+        active = (
+            select(func.count())
+            .select_from(mine)
+            .where(mine.operator_id == operator.id, mine.status == TicketStatus.ASSIGNED.value)
+            .scalar_subquery()
+        )
+        async with self._claim_lock, self._sessions() as db, db.begin():
+            result = await db.execute(
+                update(HandoffTicket)
+                .where(
+                    HandoffTicket.id == ticket_id,
+                    HandoffTicket.status == TicketStatus.QUEUED.value,
+                    active < operator.max_sessions,
+                )
+                .values(status=TicketStatus.ASSIGNED.value, operator_id=operator.id, claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            ticket = await _ticket(db, ticket_id)
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise TicketConflict(_why_not_claimed(ticket, operator))
+            session = await _session_of(db, ticket)
+            await change_state(
+                db, session, SessionState.OPERATOR, "claimed",
+                {"ticket_id": ticket.id, "operator_id": operator.id},
+            )  # fmt: skip
+            add_message(
+                db, session.id, "out", "system",
+                self._messages.get("operator_joined", session.language, name=operator.display_name),
+            )  # fmt: skip
+        logger.info("ticket claimed ticket_id=%s operator_id=%s", ticket_id, operator.id)
+        return ticket
+
+    async def reply(self, ticket_id: int, operator: Operator, text: str) -> Message:
+        async with self._sessions() as db, db.begin():
+            ticket = await _own_ticket(db, ticket_id, operator)
+            session = await _session_of(db, ticket)
+            if not await _has_event(db, session.id, "first_operator_reply", ticket.id):
+                await record_event(
+                    db, session, "first_operator_reply", session.state, session.state,
+                    {"ticket_id": ticket.id, "operator_id": operator.id},
+                )  # fmt: skip
+            message = add_message(
+                db, session.id, "out", "operator", text, {"operator": operator.display_name}
+            )
+        return message
+
+    async def add_note(self, ticket_id: int, operator: Operator, text: str) -> TicketNote:
+        async with self._sessions() as db, db.begin():
+            ticket = await _ticket(db, ticket_id)
+            note = TicketNote(ticket_id=ticket.id, operator_id=operator.id, text=text)
+            db.add(note)
+        return note
+
+    async def close(self, ticket_id: int, operator: Operator, disposition: str) -> None:
+        if disposition not in DISPOSITIONS:
+            raise ValueError(f"disposition must be one of {sorted(DISPOSITIONS)}")
+        async with self._sessions() as db, db.begin():
+            ticket = await _own_ticket(db, ticket_id, operator)
+            session = await _session_of(db, ticket)
+            _finish(ticket, disposition)
+            add_message(
+                db, session.id, "out", "system",
+                self._messages.get("operator_left", session.language, name=operator.display_name),
+            )  # fmt: skip
+            await change_state(
+                db, session, SessionState.CLOSED, "closed",
+                {"by": "operator", "ticket_id": ticket.id, "disposition": disposition},
+            )  # fmt: skip
+
+    async def return_to_bot(self, ticket_id: int, operator: Operator) -> None:
+        """Hands the session back; Rasa resumes the paused tracker, so the bot keeps what it knew."""
+        async with self._sessions() as db:
+            ticket = await _own_ticket(db, ticket_id, operator)
+            sender_id = (await _session_of(db, ticket)).rasa_sender_id
+        await self._rasa.append_events(sender_id, [{"event": "resume"}])
+        async with self._sessions() as db, db.begin():
+            ticket = await _own_ticket(db, ticket_id, operator)
+            session = await _session_of(db, ticket)
+            _finish(ticket, "returned_to_bot")
+            add_message(db, session.id, "out", "system", self._messages.get("back_to_bot", session.language))
+            await change_state(
+                db, session, SessionState.BOT, "returned_to_bot",
+                {"ticket_id": ticket.id, "operator_id": operator.id},
+            )  # fmt: skip
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def _finish(ticket: HandoffTicket, disposition: str) -> None:
+    ticket.status = TicketStatus.CLOSED.value
+    ticket.closed_at = utcnow()
+    ticket.disposition = disposition
+
+
+def _why_not_claimed(ticket: HandoffTicket, operator: Operator) -> str:
+    if ticket.status == TicketStatus.ASSIGNED.value:
+        return "already claimed by another operator" if ticket.operator_id != operator.id else "already yours"
+    if ticket.status == TicketStatus.CLOSED.value:
+        return "the ticket is closed"
+    return f"you already handle {operator.max_sessions} sessions"
+
+
+async def _ticket(db: AsyncSession, ticket_id: int) -> HandoffTicket:
+    ticket = await db.get(HandoffTicket, ticket_id)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+async def _own_ticket(db: AsyncSession, ticket_id: int, operator: Operator) -> HandoffTicket:
+    ticket = await _ticket(db, ticket_id)
+    if ticket.status != TicketStatus.ASSIGNED.value or ticket.operator_id != operator.id:
+        raise NotYourTicket("claim the ticket first; only its operator can act on it")
+    return ticket
+
+
+async def _session_of(db: AsyncSession, ticket: HandoffTicket) -> ConversationSession:
+    session = await db.get(ConversationSession, ticket.session_id)
+    assert session is not None
+    return session
+
+
+async def _has_event(db: AsyncSession, session_id: int, kind: str, ticket_id: int) -> bool:
+    events = await db.scalars(
+        select(SessionEvent.detail).where(SessionEvent.session_id == session_id, SessionEvent.kind == kind)
+    )
+    return any((detail or {}).get("ticket_id") == ticket_id for detail in events)

@@ -1,0 +1,160 @@
+"""Operators take escalated sessions through the operator API; customers see them join and leave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from handoff.operators import save_operator
+from tests.chat import Customer, FrontLine
+
+
+async def add_operator(settings: Settings, login: str, name: str, max_sessions: int = 3) -> None:
+    await save_operator(
+        settings, login, f"{login}-secret-pw", display_name=name,
+        skills=["general"], languages=["en"], max_sessions=max_sessions,
+    )  # fmt: skip
+
+
+async def log_in(http: httpx.AsyncClient, login: str) -> dict[str, str]:
+    response = await http.post("/api/operator/login", json={"login": login, "password": f"{login}-secret-pw"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def escalated_customer(front_line: FrontLine, text: str = "my router is blinking red") -> Customer:
+    """With no bot reachable, the first message goes straight to the queue."""
+    customer = front_line.customer()
+    reply = await customer.say(text)
+    assert reply["state"] == "queued"
+    return customer
+
+
+async def customer_sees(front_line: FrontLine, customer: Customer, after: int = 0) -> list[dict[str, Any]]:
+    response = await front_line.http.get(f"/api/chat/{customer.id}/messages", params={"after": after})
+    assert response.status_code == 200
+    return list(response.json()["messages"])
+
+
+async def test_every_operator_route_answers_401_without_valid_credentials(
+    front_line_without_bot: FrontLine,
+) -> None:
+    http = front_line_without_bot.http
+    spec = (await http.get("/openapi.json")).json()
+    routes = [
+        (method, path.replace("{ticket_id}", "1"))
+        for path, methods in spec["paths"].items()
+        if path.startswith("/api/operator") and path != "/api/operator/login"
+        for method in methods
+    ]
+    assert len(routes) >= 8
+    for method, path in routes:
+        for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}):
+            response = await http.request(method.upper(), path, headers=headers, json={})
+            assert response.status_code == 401, (method, path, headers, response.text)
+
+
+async def test_wrong_password_is_refused(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    await add_operator(settings_without_bot, "anna", "Anna")
+    response = await front_line_without_bot.http.post(
+        "/api/operator/login", json={"login": "anna", "password": "guess"}
+    )
+    assert response.status_code == 401
+    assert "token" not in response.json()
+
+
+async def test_an_operator_takes_a_session_from_queue_to_close(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    front_line = front_line_without_bot
+    http = front_line.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+    auth = await log_in(http, "anna")
+    customer = await escalated_customer(front_line)
+
+    queue = (await http.get("/api/operator/queue", headers=auth)).json()
+    mine = [t for t in queue if t["session_id"] == customer.last["session_id"]]
+    assert len(mine) == 1 and mine[0]["reason"] == "bot_unavailable" and mine[0]["channel"] == "web"
+    ticket_id = mine[0]["id"]
+
+    details = (await http.get(f"/api/operator/tickets/{ticket_id}", headers=auth)).json()
+    assert details["card"]["transcript"][0]["text"] == "my router is blinking red"
+    assert details["session_state"] == "queued"
+
+    assert (await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=auth)).status_code == 200
+    seen = await customer_sees(front_line, customer)
+    assert seen[-1]["text"] == "Anna from our team has joined the conversation."
+
+    await http.post(
+        f"/api/operator/tickets/{ticket_id}/messages", headers=auth, json={"text": "Hi, I'm on it"}
+    )
+    await http.post(f"/api/operator/tickets/{ticket_id}/notes", headers=auth, json={"text": "fibre cut?"})
+    seen = await customer_sees(front_line, customer, after=seen[-1]["id"])
+    assert [(m["author"], m["text"]) for m in seen] == [("operator", "Hi, I'm on it")]
+
+    reply = await customer.say("thanks, the red light is the second one")
+    assert reply["state"] == "operator" and reply["replies"] == []  # the operator answers, not a robot
+    details = (await http.get(f"/api/operator/tickets/{ticket_id}", headers=auth)).json()
+    assert details["messages"][-1]["text"] == "thanks, the red light is the second one"
+    assert [n["text"] for n in details["notes"]] == ["fibre cut?"]
+
+    closed = await http.post(
+        f"/api/operator/tickets/{ticket_id}/close", headers=auth, json={"disposition": "resolved"}
+    )
+    assert closed.status_code == 204
+    last = await customer_sees(front_line, customer, after=seen[-1]["id"])
+    assert last[-1]["text"].startswith("Anna has left the conversation")
+    assert await front_line.event_kinds(customer.last["session_id"]) == [
+        "opened", "handoff_requested", "claimed", "first_operator_reply", "closed",
+    ]  # fmt: skip
+
+
+async def test_a_claimed_session_is_nobody_elses(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+    await add_operator(settings_without_bot, "omid", "Omid", max_sessions=1)
+    anna, omid = await log_in(http, "anna"), await log_in(http, "omid")
+    first = await escalated_customer(front_line_without_bot)
+    second = await escalated_customer(front_line_without_bot)
+    queue = {t["session_id"]: t["id"] for t in (await http.get("/api/operator/queue", headers=anna)).json()}
+    t1, t2 = queue[first.last["session_id"]], queue[second.last["session_id"]]
+
+    assert (await http.post(f"/api/operator/tickets/{t1}/claim", headers=anna)).status_code == 200
+    late = await http.post(f"/api/operator/tickets/{t1}/claim", headers=omid)
+    assert late.status_code == 409 and "another operator" in late.json()["detail"]
+    intrude = await http.post(f"/api/operator/tickets/{t1}/messages", headers=omid, json={"text": "hi"})
+    assert intrude.status_code == 403
+
+    assert (await http.post(f"/api/operator/tickets/{t2}/claim", headers=omid)).status_code == 200
+    third = await escalated_customer(front_line_without_bot)
+    t3 = {t["session_id"]: t["id"] for t in (await http.get("/api/operator/queue", headers=omid)).json()}[
+        third.last["session_id"]
+    ]
+    over = await http.post(f"/api/operator/tickets/{t3}/claim", headers=omid)
+    assert over.status_code == 409 and "1 sessions" in over.json()["detail"]
+    assert (await http.get("/api/operator/tickets/999999", headers=anna)).status_code == 404
+
+
+@pytest.mark.parametrize("disposition", ["fixed", ""])
+async def test_close_needs_a_known_disposition(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings, disposition: str
+) -> None:
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+    auth = await log_in(http, "anna")
+    customer = await escalated_customer(front_line_without_bot)
+    ticket_id = {
+        t["session_id"]: t["id"] for t in (await http.get("/api/operator/queue", headers=auth)).json()
+    }[customer.last["session_id"]]
+    await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=auth)
+    response = await http.post(
+        f"/api/operator/tickets/{ticket_id}/close", headers=auth, json={"disposition": disposition}
+    )
+    assert response.status_code == 422
