@@ -211,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"HTTP chat API: POST {base}/api/chat   OpenAPI: {base}/docs   logs: {LOG_DIR}", flush=True)
         if chat:
             from app.terminal import chat_loop
+            from handoff.operators import main as operators
 
+            operators(["demo"])  # prints the demo operator's log-in for the operator API
+            print(f"Operator API: {base}/docs#/operator (Authorize with the token from /api/operator/login)")
             chat_loop(base)
         else:
             _wait_for_any_exit(services)
