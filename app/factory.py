@@ -15,11 +15,12 @@ from core.conversation import ConversationService
 from core.db import create_engine, create_session_factory
 from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable
+from core.events import EventBus
 from core.messages import load_system_messages
 from core.migrate import upgrade_async
 from core.settings import PROJECT_ROOT, Settings
 from handoff.errors import HTTP_STATUS, HandoffError
-from handoff.routes import operators, tickets
+from handoff.routes import live, operators, tickets
 from handoff.service import HandoffService
 
 SYSTEM_MESSAGES = PROJECT_ROOT / "business" / "system_messages.yml"
@@ -33,15 +34,18 @@ def create_app(settings: Settings) -> FastAPI:
         sessions = create_session_factory(engine)
         rasa = RasaClient(settings.rasa)
         messages = load_system_messages(SYSTEM_MESSAGES, settings.default_language)
+        app.state.bus = bus = EventBus()
+        app.state.db_sessions = sessions
         app.state.conversations = ConversationService(
             sessions,
             rasa,
             messages,
             max_text_length=settings.max_text_length,
             session_idle_minutes=settings.session_idle_minutes,
+            bus=bus,
         )
         app.state.handoff = HandoffService(
-            sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite"
+            sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite", bus=bus
         )
         try:
             yield
@@ -53,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(chat.router)
     app.include_router(operators.router)
     app.include_router(tickets.router)
+    app.include_router(live.router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HandoffError, _handoff_refused)
     app.add_exception_handler(DialogueUnavailable, _bot_unavailable)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.card import build_card, dialogue_state
 from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable, InvalidTurn
+from core.events import EventBus, LiveEvent, message_event
 from core.locks import KeyedLocks
 from core.messages import SystemMessages
 from core.models import ConversationSession, Customer, HandoffTicket, Message, SessionState, utcnow
@@ -39,7 +40,9 @@ class ConversationService:
         *,
         max_text_length: int,
         session_idle_minutes: int,
+        bus: EventBus | None = None,
     ) -> None:
+        self._bus = bus or EventBus()
         self._sessions = sessions
         self._rasa = rasa
         self._messages = messages
@@ -73,7 +76,8 @@ class ConversationService:
                 session = await open_session(db, customer, turn.channel, turn.language)
             # Idleness is measured from the customer's last message, not the bot's last reply.
             session.last_activity_at = now
-            add_message(db, session.id, "in", "customer", text, turn.metadata or None)
+            message = add_message(db, session.id, "in", "customer", text, turn.metadata or None)
+        self._bus.publish(message_event(message))
         return session
 
     async def _while_with_people(self, session: ConversationSession) -> TurnResult:
@@ -120,9 +124,15 @@ class ConversationService:
         self, session: ConversationSession, author: str, replies: tuple[Reply, ...]
     ) -> None:
         async with self._sessions() as db, db.begin():
-            for reply in replies:
-                payload = {"buttons": [asdict(b) for b in reply.buttons]} if reply.buttons else None
-                add_message(db, session.id, "out", author, reply.text, payload)
+            stored = [
+                add_message(
+                    db, session.id, "out", author, reply.text,
+                    {"buttons": [asdict(b) for b in reply.buttons]} if reply.buttons else None,
+                )
+                for reply in replies
+            ]  # fmt: skip
+        for message in stored:
+            self._bus.publish(message_event(message))
 
     async def messages_since(self, customer_key: str, after_id: int) -> tuple[str, list[Message]]:
         """What reached the customer after a message id (operator replies arrive so), and the state."""
@@ -177,7 +187,8 @@ class ConversationService:
                 {"reason": reason, "topic": topic, "ticket_id": ticket.id},
             )  # fmt: skip
             logger.info("session queued session_id=%s reason=%s ticket_id=%s", session.id, reason, ticket.id)
-            return ticket.id
+        self._bus.publish(LiveEvent("ticket_queued", {"ticket_id": ticket.id, "session_id": session_id}))
+        return ticket.id
 
 
 def parse_bot_replies(raw: list[dict[str, Any]]) -> tuple[tuple[Reply, ...], dict[str, Any] | None]:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from core.dialogue import RasaClient
+from core.events import EventBus, LiveEvent, message_event
 from core.messages import SystemMessages
 from core.models import (
     ConversationSession,
@@ -52,7 +53,9 @@ class HandoffService:
         *,
         serialize_claims: bool = False,
         token_ttl: timedelta = timedelta(hours=12),
+        bus: EventBus | None = None,
     ) -> None:
+        self._bus = bus or EventBus()
         self._sessions = sessions
         self._rasa = rasa
         self._messages = messages
@@ -143,11 +146,13 @@ class HandoffService:
                 db, session, SessionState.OPERATOR, "claimed",
                 {"ticket_id": ticket.id, "operator_id": operator.id},
             )  # fmt: skip
-            add_message(
+            joined = add_message(
                 db, session.id, "out", "system",
                 self._messages.get("operator_joined", session.language, name=operator.display_name),
             )  # fmt: skip
         logger.info("ticket claimed ticket_id=%s operator_id=%s", ticket_id, operator.id)
+        self._bus.publish(LiveEvent("ticket_claimed", {"ticket_id": ticket_id, "operator_id": operator.id}))
+        self._bus.publish(message_event(joined))
         return ticket
 
     async def reply(self, ticket_id: int, operator: Operator, text: str) -> Message:
@@ -162,6 +167,7 @@ class HandoffService:
             message = add_message(
                 db, session.id, "out", "operator", text, {"operator": operator.display_name}
             )
+        self._bus.publish(message_event(message))
         return message
 
     async def add_note(self, ticket_id: int, operator: Operator, text: str) -> TicketNote:
@@ -178,7 +184,7 @@ class HandoffService:
             ticket = await _own_ticket(db, ticket_id, operator)
             session = await _session_of(db, ticket)
             _finish(ticket, disposition)
-            add_message(
+            left = add_message(
                 db, session.id, "out", "system",
                 self._messages.get("operator_left", session.language, name=operator.display_name),
             )  # fmt: skip
@@ -186,6 +192,8 @@ class HandoffService:
                 db, session, SessionState.CLOSED, "closed",
                 {"by": "operator", "ticket_id": ticket.id, "disposition": disposition},
             )  # fmt: skip
+        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
+        self._bus.publish(message_event(left))
 
     async def return_to_bot(self, ticket_id: int, operator: Operator) -> None:
         """Hands the session back; Rasa resumes the paused tracker, so the bot keeps what it knew."""
@@ -201,11 +209,15 @@ class HandoffService:
             ticket = await _own_ticket(db, ticket_id, operator)
             session = await _session_of(db, ticket)
             _finish(ticket, "returned_to_bot")
-            add_message(db, session.id, "out", "system", self._messages.get("back_to_bot", session.language))
+            back = add_message(
+                db, session.id, "out", "system", self._messages.get("back_to_bot", session.language)
+            )
             await change_state(
                 db, session, SessionState.BOT, "returned_to_bot",
                 {"ticket_id": ticket.id, "operator_id": operator.id},
             )  # fmt: skip
+        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
+        self._bus.publish(message_event(back))
 
 
 def _aware(moment: datetime) -> datetime:

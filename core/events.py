@@ -1,0 +1,63 @@
+"""In-process publish/subscribe for live updates (operator consoles); several app processes would
+need PostgreSQL LISTEN/NOTIFY or Redis behind the same interface."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIBER_QUEUE = 1000
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    kind: str  # ticket_queued, ticket_claimed, ticket_closed, message
+    data: dict[str, Any]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: set[asyncio.Queue[LiveEvent]] = set()
+
+    def publish(self, event: LiveEvent) -> None:
+        """Never blocks the publisher: a subscriber that cannot keep up loses events and is told so."""
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                logger.warning("live subscriber too slow, event dropped kind=%s", event.kind)
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[LiveEvent]]:
+        queue: asyncio.Queue[LiveEvent] = asyncio.Queue(SUBSCRIBER_QUEUE)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    def __len__(self) -> int:
+        return len(self._subscribers)
+
+
+def message_event(message: Any) -> LiveEvent:
+    """A stored message as a live event (after its transaction committed, so it has an id)."""
+    return LiveEvent(
+        "message",
+        {
+            "session_id": message.session_id,
+            "message": {
+                "id": message.id,
+                "direction": message.direction,
+                "author": message.author,
+                "text": message.text,
+                "at": message.created_at.isoformat(),
+            },
+        },
+    )

@@ -1,0 +1,50 @@
+"""Live updates for operator consoles as Server-Sent Events (new tickets, claims, closes, messages)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+
+from core.events import EventBus, LiveEvent
+from handoff.deps import HandoffDep
+
+router = APIRouter(prefix="/api/operator", tags=["operator"])
+
+KEEPALIVE_S = 15.0
+
+
+def _frame(event: LiveEvent) -> str:
+    return f"event: {event.kind}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
+
+
+async def _stream(request: Request, bus: EventBus) -> AsyncIterator[str]:
+    async with bus.subscribe() as queue:
+        yield ": connected\n\n"
+        while not await request.is_disconnected():
+            try:
+                event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                yield ": keep-alive\n\n"  # proxies close idle connections
+                continue
+            yield _frame(event)
+
+
+@router.get("/events", response_class=StreamingResponse)
+async def read_events(
+    request: Request,
+    handoff: HandoffDep,
+    token: Annotated[str | None, Query(description="the log-in token (EventSource sends no headers)")] = None,
+) -> StreamingResponse:
+    """`ticket_queued`, `ticket_claimed`, `ticket_closed` and `message` events as they happen."""
+    if not token or await handoff.operator_for_token(token) is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid or expired token")
+    return StreamingResponse(
+        _stream(request, request.app.state.bus),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
