@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.card import build_card, dialogue_state
 from core.dialogue import RasaClient
+from core.digits import to_ascii_digits
 from core.errors import DialogueUnavailable, InvalidTurn
 from core.events import EventBus, LiveEvent, message_event
 from core.locks import KeyedLocks
@@ -23,10 +24,15 @@ from core.repo.sessions import (
     customer_and_open_session,
     is_idle,
     open_session,
+    record_event,
 )
+from core.repo.tickets import queue_position, recent_wait_per_position, survey_pending, ticket_of_session
 from core.schemas import Button, InboundTurn, Reply, TurnResult
 
 logger = logging.getLogger(__name__)
+
+# Button payload with which a waiting customer leaves the queue and returns to the bot.
+BACK_TO_BOT = "/back_to_bot"
 
 
 class ConversationService:
@@ -58,9 +64,12 @@ class ConversationService:
         if len(text) > self._max_text_length:
             raise InvalidTurn(f"message longer than {self._max_text_length} characters")
         async with self._locks.hold(turn.customer_key):
+            rated = await self._take_rating(turn, text)
+            if rated is not None:
+                return rated
             session = await self._store_inbound(turn, text)
             if session.state != SessionState.BOT.value:
-                return await self._while_with_people(session)
+                return await self._while_with_people(session, text)
             return await self._ask_bot(session, turn, text)
 
     async def _store_inbound(self, turn: InboundTurn, text: str) -> ConversationSession:
@@ -80,14 +89,79 @@ class ConversationService:
         self._bus.publish(message_event(message))
         return session
 
-    async def _while_with_people(self, session: ConversationSession) -> TurnResult:
-        if session.state == SessionState.QUEUED.value:
-            text = self._messages.get("waiting_for_operator", session.language)
-            reply = Reply(text)
+    async def _while_with_people(self, session: ConversationSession, text: str) -> TurnResult:
+        if session.state != SessionState.QUEUED.value:
+            # With an operator: the operator answers live; nothing automatic in between.
+            return TurnResult(session.id, session.state, ())
+        if text == BACK_TO_BOT:
+            return await self._leave_queue(session)
+        reply = Reply(self._messages.get("waiting_for_operator", session.language))
+        await self._store_replies(session, "system", (reply,))
+        return TurnResult(session.id, session.state, (reply,))
+
+    async def _queue_notice(self, session: ConversationSession) -> Reply:
+        """Where the customer stands in the queue, and the way back to the bot."""
+        async with self._sessions() as db:
+            ticket = await ticket_of_session(db, session.id)
+            assert ticket is not None
+            position = await queue_position(db, ticket)
+            per_position = await recent_wait_per_position(db)
+        minutes = max(1, round(position * per_position / 60))
+        lang = session.language
+        return Reply(
+            self._messages.get("queue_position", lang, position=str(position), minutes=str(minutes)),
+            (Button(self._messages.get("back_to_bot_button", lang), BACK_TO_BOT),),
+        )
+
+    async def _leave_queue(self, session: ConversationSession) -> TurnResult:
+        """The customer stops waiting: counted as abandoned, and the bot carries on where it was."""
+        try:
+            await self._rasa.append_events(
+                session.rasa_sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+            )
+        except DialogueUnavailable:
+            reply = Reply(self._messages.get("bot_still_unavailable", session.language))
             await self._store_replies(session, "system", (reply,))
             return TurnResult(session.id, session.state, (reply,))
-        # With an operator: the operator answers live; nothing automatic in between.
-        return TurnResult(session.id, session.state, ())
+        async with self._sessions() as db, db.begin():
+            ticket = await ticket_of_session(db, session.id)
+            current = await db.get(ConversationSession, session.id)
+            assert ticket is not None and current is not None
+            ticket.status, ticket.closed_at, ticket.disposition = "closed", utcnow(), "abandoned"
+            await record_event(
+                db, current, "abandoned", current.state, current.state,
+                {"ticket_id": ticket.id, "by": "customer"},
+            )  # fmt: skip
+            await change_state(db, current, SessionState.BOT, "returned_to_bot", {"ticket_id": ticket.id})
+        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket.id}))
+        reply = Reply(self._messages.get("left_queue", session.language))
+        await self._store_replies(session, "system", (reply,))
+        return TurnResult(session.id, SessionState.BOT.value, (reply,))
+
+    async def _take_rating(self, turn: InboundTurn, text: str) -> TurnResult | None:
+        """A 1-5 answer to the survey after an operator closed the session; None for anything else."""
+        rating = to_ascii_digits(text)
+        if rating not in {"1", "2", "3", "4", "5"}:
+            return None
+        async with self._sessions() as db, db.begin():
+            customer, session = await customer_and_open_session(db, turn.customer_key)
+            if customer is None or session is not None:
+                return None
+            latest = await db.scalar(
+                select(ConversationSession)
+                .where(ConversationSession.customer_id == customer.id)
+                .order_by(ConversationSession.id.desc())
+                .limit(1)
+            )
+            if latest is None or not await survey_pending(db, latest.id):
+                return None
+            add_message(db, latest.id, "in", "customer", text)
+            await record_event(
+                db, latest, "survey_answered", latest.state, latest.state, {"rating": int(rating)}
+            )
+            thanks = Reply(self._messages.get("survey_thanks", latest.language))
+            add_message(db, latest.id, "out", "system", thanks.text)
+        return TurnResult(latest.id, latest.state, (thanks,))
 
     async def _ask_bot(self, session: ConversationSession, turn: InboundTurn, text: str) -> TurnResult:
         metadata = {"channel": turn.channel, "language": session.language, **turn.metadata}
@@ -105,7 +179,9 @@ class ConversationService:
                 topic=str(handoff.get("topic") or "general"),
                 summary=str(handoff.get("summary") or ""),
             )
-            return TurnResult(session.id, SessionState.QUEUED.value, replies)
+            notice = await self._queue_notice(session)
+            await self._store_replies(session, "system", (notice,))
+            return TurnResult(session.id, SessionState.QUEUED.value, (*replies, notice))
         return TurnResult(session.id, session.state, replies)
 
     async def _bot_failed(self, session: ConversationSession, error: str) -> TurnResult:
@@ -118,7 +194,9 @@ class ConversationService:
             topic="general",
             summary=f"The bot failed to answer ({error[:120]}); the customer got a holding reply.",
         )
-        return TurnResult(session.id, SessionState.QUEUED.value, (reply,))
+        notice = await self._queue_notice(session)
+        await self._store_replies(session, "system", (notice,))
+        return TurnResult(session.id, SessionState.QUEUED.value, (reply, notice))
 
     async def _store_replies(
         self, session: ConversationSession, author: str, replies: tuple[Reply, ...]

@@ -192,8 +192,19 @@ class HandoffService:
                 db, session, SessionState.CLOSED, "closed",
                 {"by": "operator", "ticket_id": ticket.id, "disposition": disposition},
             )  # fmt: skip
+            survey = None
+            if disposition != "spam":
+                survey = add_message(
+                    db, session.id, "out", "system", self._messages.get("survey_question", session.language),
+                    {"buttons": [{"title": str(n), "payload": str(n)} for n in range(1, 6)]},
+                )  # fmt: skip
+                await record_event(
+                    db, session, "survey_asked", session.state, session.state, {"ticket_id": ticket.id}
+                )
         self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
-        self._bus.publish(message_event(left))
+        for message in (left, survey):
+            if message is not None:
+                self._bus.publish(message_event(message))
 
     async def return_to_bot(self, ticket_id: int, operator: Operator) -> None:
         """Hands the session back; Rasa resumes the paused tracker, so the bot keeps what it knew."""

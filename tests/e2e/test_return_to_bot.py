@@ -51,3 +51,21 @@ async def test_return_to_bot_keeps_the_order_details(front_line: FrontLine, stac
     assert await front_line.event_kinds(reply["session_id"]) == [
         "opened", "handoff_requested", "claimed", "first_operator_reply", "returned_to_bot",
     ]  # fmt: skip
+
+
+async def test_a_waiting_customer_can_go_back_to_the_bot(front_line: FrontLine) -> None:
+    customer = front_line.customer()
+    await customer.say("I want to speak to an operator")
+    reply = await customer.say("yes")
+    assert reply["state"] == "queued"
+    assert "in the queue" in customer.text
+    assert customer.buttons[-1]["payload"] == "/back_to_bot"
+
+    back = await customer.say("/back_to_bot")
+    assert back["state"] == "bot" and "back with the virtual assistant" in customer.text
+    await customer.say("what are your opening hours")
+    assert "08:00" in customer.text
+    ticket = await front_line.ticket(reply["session_id"])
+    assert ticket is not None and ticket.disposition == "abandoned"
+    kinds = await front_line.event_kinds(reply["session_id"])
+    assert kinds == ["opened", "handoff_requested", "abandoned", "returned_to_bot"]

@@ -108,10 +108,31 @@ async def test_an_operator_takes_a_session_from_queue_to_close(
     )
     assert closed.status_code == 204
     last = await customer_sees(front_line, customer, after=seen[-1]["id"])
-    assert last[-1]["text"].startswith("Anna has left the conversation")
-    assert await front_line.event_kinds(customer.last["session_id"]) == [
+    assert last[-2]["text"].startswith("Anna has left the conversation")
+    assert "from 1 (poor) to 5" in last[-1]["text"]
+    assert [b["payload"] for b in last[-1]["buttons"]] == ["1", "2", "3", "4", "5"]
+
+    session_id = customer.last["session_id"]
+    rated = await customer.say("٥")  # Arabic-Indic five, as typed on an Arabic keyboard
+    assert rated["session_id"] == session_id and rated["state"] == "closed"
+    assert customer.text == "Thank you for your rating!"
+    assert await front_line.event_kinds(session_id) == [
         "opened", "handoff_requested", "claimed", "first_operator_reply", "closed",
+        "survey_asked", "survey_answered",
     ]  # fmt: skip
+    again = await customer.say("5")  # a second "5" is a new message, not a second rating
+    assert again["session_id"] != session_id
+
+
+async def test_a_waiting_customer_is_told_the_queue_position(front_line_without_bot: FrontLine) -> None:
+    first = await escalated_customer(front_line_without_bot)
+    assert "number 1 in the queue" in first.text
+    second = await escalated_customer(front_line_without_bot)
+    assert "number 2 in the queue" in second.text
+    assert second.buttons == [{"title": "Back to the virtual assistant", "payload": "/back_to_bot"}]
+    # Back to the bot while the bot is down: the customer keeps their place.
+    stay = await second.say("/back_to_bot")
+    assert stay["state"] == "queued" and "still unavailable" in second.text
 
 
 async def test_a_claimed_session_is_nobody_elses(
