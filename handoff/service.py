@@ -206,6 +206,40 @@ class HandoffService:
             if message is not None:
                 self._bus.publish(message_event(message))
 
+    async def transfer(
+        self, ticket_id: int, operator: Operator, *, to_login: str | None, to_topic: str | None
+    ) -> HandoffTicket:
+        """To a named colleague (assigned at once) or back to the queue under another skill."""
+        if (to_login is None) == (to_topic is None):
+            raise ValueError("transfer to exactly one of: an operator, a topic")
+        async with self._sessions() as db, db.begin():
+            ticket = await _own_ticket(db, ticket_id, operator)
+            session = await _session_of(db, ticket)
+            detail: dict[str, Any] = {"ticket_id": ticket.id, "from_operator_id": operator.id}
+            if to_login is not None:
+                colleague = await db.scalar(select(Operator).where(Operator.login == to_login))
+                if colleague is None:
+                    raise TicketNotFound(f"no operator {to_login!r}")
+                ticket.operator_id = colleague.id
+                detail["to_operator_id"] = colleague.id
+                to_state = SessionState.OPERATOR
+            else:
+                ticket.status, ticket.operator_id, ticket.topic = (
+                    TicketStatus.QUEUED.value,
+                    None,
+                    str(to_topic),
+                )
+                detail["to_topic"] = to_topic
+                to_state = SessionState.QUEUED
+            await change_state(db, session, to_state, "transferred", detail)
+            note = add_message(
+                db, session.id, "out", "system", self._messages.get("transferred", session.language)
+            )
+        kind = "ticket_queued" if to_topic else "ticket_claimed"
+        self._bus.publish(LiveEvent(kind, {"ticket_id": ticket_id, "session_id": ticket.session_id}))
+        self._bus.publish(message_event(note))
+        return ticket
+
     async def return_to_bot(self, ticket_id: int, operator: Operator) -> None:
         """Hands the session back; Rasa resumes the paused tracker, so the bot keeps what it knew."""
         async with self._sessions() as db:

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from core.models import HandoffTicket, utcnow
+from core.models import HandoffTicket, Operator, utcnow
 from handoff.deps import CurrentOperator, HandoffDep
 from handoff.service import _aware
 
@@ -28,6 +28,8 @@ class TicketPublic(BaseModel):
     operator_id: int | None
     created_at: datetime
     waiting_seconds: float
+    # Whether the ticket's topic and language are among the operator's skills and languages.
+    matches_me: bool = False
 
 
 class MessagePublic(BaseModel):
@@ -57,11 +59,32 @@ class TextBody(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
+class TransferBody(BaseModel):
+    """Exactly one of: a colleague's login (assigned at once) or a topic (back to the queue)."""
+
+    to_operator: str | None = Field(default=None, min_length=1, max_length=64)
+    to_topic: str | None = Field(default=None, min_length=1, max_length=32)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TransferBody:
+        if (self.to_operator is None) == (self.to_topic is None):
+            raise ValueError("give exactly one of to_operator, to_topic")
+        return self
+
+
 class CloseBody(BaseModel):
     disposition: Literal["resolved", "not_resolved", "callback_needed", "spam"]
 
 
-def _public(ticket: HandoffTicket) -> TicketPublic:
+def _matches(ticket: HandoffTicket, operator: Operator | None) -> bool:
+    if operator is None:
+        return False
+    skills = set(operator.skills)
+    topic_ok = ticket.topic in skills or ticket.topic == "general" or "all" in skills
+    return topic_ok and ticket.language.split("-")[0] in set(operator.languages)
+
+
+def _public(ticket: HandoffTicket, operator: Operator | None = None) -> TicketPublic:
     created = _aware(ticket.created_at)
     return TicketPublic(
         id=ticket.id,
@@ -76,13 +99,18 @@ def _public(ticket: HandoffTicket) -> TicketPublic:
         operator_id=ticket.operator_id,
         created_at=created,
         waiting_seconds=round((utcnow() - created).total_seconds(), 1),
+        matches_me=_matches(ticket, operator),
     )
 
 
 @router.get("/queue", response_model=list[TicketPublic])
-async def read_queue(handoff: HandoffDep, operator: CurrentOperator) -> list[TicketPublic]:
-    """Waiting sessions, highest priority first, then longest wait."""
-    return [_public(t) for t in await handoff.queue()]
+async def read_queue(
+    handoff: HandoffDep, operator: CurrentOperator, mine: bool = False
+) -> list[TicketPublic]:
+    """Waiting sessions, highest priority first, then longest wait; `mine=true`: only those
+    matching the operator's skills and languages."""
+    tickets = [_public(t, operator) for t in await handoff.queue()]
+    return [t for t in tickets if t.matches_me] if mine else tickets
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetails)
@@ -140,3 +168,12 @@ async def create_close(
 async def create_return_to_bot(ticket_id: int, handoff: HandoffDep, operator: CurrentOperator) -> None:
     """The bot resumes the conversation with everything it knew (slots, form progress)."""
     await handoff.return_to_bot(ticket_id, operator)
+
+
+@router.post("/tickets/{ticket_id}/transfer", response_model=TicketPublic)
+async def create_transfer(
+    ticket_id: int, body: TransferBody, handoff: HandoffDep, operator: CurrentOperator
+) -> TicketPublic:
+    """Hand the session to a colleague, or back to the queue for another skill."""
+    ticket = await handoff.transfer(ticket_id, operator, to_login=body.to_operator, to_topic=body.to_topic)
+    return _public(ticket)

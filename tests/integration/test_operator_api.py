@@ -179,3 +179,39 @@ async def test_close_needs_a_known_disposition(
         f"/api/operator/tickets/{ticket_id}/close", headers=auth, json={"disposition": disposition}
     )
     assert response.status_code == 422
+
+
+async def test_transfer_to_a_colleague_or_back_to_the_queue_under_another_skill(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+    await save_operator(
+        settings_without_bot, "reza", "reza-secret-pw", display_name="Reza",
+        skills=["billing"], languages=["fa", "en"], max_sessions=3,
+    )  # fmt: skip
+    anna, reza = await log_in(http, "anna"), await log_in(http, "reza")
+    customer = await escalated_customer(front_line_without_bot)
+    ticket_id = {
+        t["session_id"]: t["id"] for t in (await http.get("/api/operator/queue", headers=anna)).json()
+    }[customer.last["session_id"]]
+    await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=anna)
+
+    both = await http.post(
+        f"/api/operator/tickets/{ticket_id}/transfer",
+        headers=anna,
+        json={"to_operator": "reza", "to_topic": "x"},
+    )
+    assert both.status_code == 422
+    moved = await http.post(
+        f"/api/operator/tickets/{ticket_id}/transfer", headers=anna, json={"to_topic": "billing"}
+    )
+    assert moved.status_code == 200 and moved.json()["status"] == "queued"
+    assert "colleague" in (await customer_sees(front_line_without_bot, customer))[-1]["text"]
+
+    mine = (await http.get("/api/operator/queue", headers=reza, params={"mine": "true"})).json()
+    assert [t["id"] for t in mine] == [ticket_id]  # billing + English: Reza's
+    assert (await http.get("/api/operator/queue", headers=anna, params={"mine": "true"})).json() == []
+    assert (await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=reza)).status_code == 200
+    kinds = await front_line_without_bot.event_kinds(customer.last["session_id"])
+    assert kinds == ["opened", "handoff_requested", "claimed", "transferred", "claimed"]
