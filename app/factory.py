@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +26,7 @@ from handoff.errors import HTTP_STATUS, HandoffError
 from handoff.routes import live, operators, tickets
 from handoff.service import HandoffService
 
+logger = logging.getLogger(__name__)
 SYSTEM_MESSAGES = PROJECT_ROOT / "business" / "system_messages.yml"
 
 
@@ -47,9 +51,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.handoff = HandoffService(
             sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite", bus=bus
         )
+        sweeper = asyncio.create_task(
+            _sweep_stale_waits(app.state.conversations, settings.queue_timeout_minutes), name="queue-sweeper"
+        )
         try:
             yield
         finally:
+            sweeper.cancel()
             await rasa.aclose()
             await engine.dispose()
 
@@ -70,6 +78,19 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+SWEEP_EVERY_S = 30.0
+
+
+async def _sweep_stale_waits(conversations: ConversationService, timeout_minutes: int) -> None:
+    """Every half minute: waits longer than the timeout end as abandoned (the customer is told)."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_S)
+        try:
+            await conversations.abandon_stale_waits(timedelta(minutes=timeout_minutes))
+        except Exception:  # a database hiccup must not end the sweeper
+            logger.exception("queue sweep failed")
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -98,6 +99,39 @@ class ConversationService:
         reply = Reply(self._messages.get("waiting_for_operator", session.language))
         await self._store_replies(session, "system", (reply,))
         return TurnResult(session.id, session.state, (reply,))
+
+    async def abandon_stale_waits(self, timeout: timedelta) -> int:
+        """Close tickets nobody claimed in time: the customer is told, the wait counts as abandoned."""
+        cutoff = utcnow() - timeout
+        async with self._sessions() as db:
+            stale = list(
+                await db.scalars(
+                    select(HandoffTicket.id).where(
+                        HandoffTicket.status == "queued", HandoffTicket.created_at < cutoff
+                    )
+                )
+            )
+        for ticket_id in stale:
+            await self._abandon(ticket_id)
+        return len(stale)
+
+    async def _abandon(self, ticket_id: int) -> None:
+        async with self._sessions() as db, db.begin():
+            ticket = await db.get(HandoffTicket, ticket_id, with_for_update=True)
+            if ticket is None or ticket.status != "queued":
+                return  # claimed meanwhile
+            session = await db.get(ConversationSession, ticket.session_id)
+            assert session is not None
+            ticket.status, ticket.closed_at, ticket.disposition = "closed", utcnow(), "abandoned"
+            await change_state(
+                db, session, SessionState.CLOSED, "abandoned", {"ticket_id": ticket.id, "by": "timeout"}
+            )
+            note = add_message(
+                db, session.id, "out", "system", self._messages.get("queue_timeout", session.language)
+            )
+        logger.info("wait timed out ticket_id=%s", ticket_id)
+        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
+        self._bus.publish(message_event(note))
 
     async def _queue_notice(self, session: ConversationSession) -> Reply:
         """Where the customer stands in the queue, and the way back to the bot."""

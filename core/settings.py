@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     max_text_length: int = 4000
     # A bot session with no activity for this long is closed; the next message starts a new one.
     session_idle_minutes: int = 60
+    # A customer waiting longer than this for an operator is told so, and the wait counts as abandoned.
+    queue_timeout_minutes: int = 30
     log_level: str = "INFO"
 
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,7 +43,8 @@ class Customer:
 class FrontLine:
     """The app running in-process against real Rasa and a real database."""
 
-    def __init__(self, http: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, app: FastAPI, http: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]) -> None:
+        self.app = app
         self.http = http
         self.db = db
 
@@ -80,5 +82,5 @@ async def running_front_line(settings: Settings) -> AsyncIterator[FrontLine]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://front.line", timeout=60) as http:
-            yield FrontLine(http, create_session_factory(engine))
+            yield FrontLine(app, http, create_session_factory(engine))
     await engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -215,3 +216,21 @@ async def test_transfer_to_a_colleague_or_back_to_the_queue_under_another_skill(
     assert (await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=reza)).status_code == 200
     kinds = await front_line_without_bot.event_kinds(customer.last["session_id"])
     assert kinds == ["opened", "handoff_requested", "claimed", "transferred", "claimed"]
+
+
+async def test_an_unanswered_wait_times_out_as_abandoned(front_line_without_bot: FrontLine) -> None:
+    customer = await escalated_customer(front_line_without_bot)
+    conversations = front_line_without_bot.app.state.conversations
+    assert await conversations.abandon_stale_waits(timedelta(minutes=30)) == 0  # still within the limit
+    assert await conversations.abandon_stale_waits(timedelta(0)) == 1
+    session_id = customer.last["session_id"]
+    assert (await customer_sees(front_line_without_bot, customer))[-1]["text"].startswith(
+        "Sorry, all our operators"
+    )
+    assert await front_line_without_bot.event_kinds(session_id) == [
+        "opened",
+        "handoff_requested",
+        "abandoned",
+    ]
+    ticket = await front_line_without_bot.ticket(session_id)
+    assert ticket is not None and ticket.disposition == "abandoned"
