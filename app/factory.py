@@ -23,7 +23,7 @@ from core.messages import load_system_messages
 from core.migrate import upgrade_async
 from core.settings import PROJECT_ROOT, Settings
 from handoff.errors import HTTP_STATUS, HandoffError
-from handoff.routes import live, operators, tickets
+from handoff.routes import console, kpi, live, operators, tickets
 from handoff.service import HandoffService
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(operators.router)
     app.include_router(tickets.router)
     app.include_router(live.router)
+    app.include_router(kpi.router)
+    app.include_router(kpi.metrics_router)
+    app.include_router(console.router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HandoffError, _handoff_refused)
     app.add_exception_handler(DialogueUnavailable, _bot_unavailable)

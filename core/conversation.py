@@ -49,7 +49,7 @@ class ConversationService:
         session_idle_minutes: int,
         bus: EventBus | None = None,
     ) -> None:
-        self._bus = bus or EventBus()
+        self._bus = bus if bus is not None else EventBus()
         self._sessions = sessions
         self._rasa = rasa
         self._messages = messages

@@ -23,6 +23,8 @@ def create_engine(settings: DbSettings) -> AsyncEngine:
     else:
         # A restarted database leaves dead connections in the pool: test them before use.
         kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = settings.pool_size
+        kwargs["max_overflow"] = settings.max_overflow
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

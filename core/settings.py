@@ -14,6 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class DbSettings(BaseModel):
     url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'frontline.db'}"
     echo: bool = False
+    # Connections kept open to a server database, and how many more a burst may open.
+    pool_size: int = 20
+    max_overflow: int = 30
 
 
 class RasaSettings(BaseModel):

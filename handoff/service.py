@@ -55,7 +55,7 @@ class HandoffService:
         token_ttl: timedelta = timedelta(hours=12),
         bus: EventBus | None = None,
     ) -> None:
-        self._bus = bus or EventBus()
+        self._bus = bus if bus is not None else EventBus()
         self._sessions = sessions
         self._rasa = rasa
         self._messages = messages

@@ -1,0 +1,181 @@
+"""Operator side: escalation -> card visible in a connected console, and claim latency under load.
+
+1. A console is connected to the live event stream. A customer's message escalates (no bot is
+   reachable, so the first message is queued at once); we time from sending the message to the
+   console having the `ticket_queued` event AND the full context card fetched.
+2. On PostgreSQL, 50 operators claim 50 different waiting sessions at the same instant (10 rounds),
+   then 50 operators work as people do (each claims, closes, pauses up to 1 s, claims again);
+   we time every claim request.
+Run with `make bench`; results go to bench/results/handoff.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+
+import httpx
+
+from app.launcher import app_service, start_all, stop_all
+from bench.stats import summary_ms
+from core.settings import PROJECT_ROOT, DbSettings, RasaSettings, Settings
+from handoff.operators import save_operator
+from tests.support import create_postgres_database, drop_postgres_database, free_port
+
+ESCALATIONS = 100
+OPERATORS = 50
+CLAIM_ROUNDS = 10
+RESULTS = PROJECT_ROOT / "bench" / "results" / "handoff.json"
+
+
+async def log_in(http: httpx.AsyncClient, login: str) -> str:
+    response = await http.post("/api/operator/login", json={"login": login, "password": f"{login}-bench-pw"})
+    response.raise_for_status()
+    return str(response.json()["token"])
+
+
+async def escalation_to_card(base: str, token: str) -> list[float]:
+    samples: list[float] = []
+    auth = {"Authorization": f"Bearer {token}"}
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=30) as http,
+        http.stream("GET", "/api/operator/events", params={"token": token}) as stream,
+    ):
+        lines = stream.aiter_lines()
+        assert (await anext(lines)).startswith(": connected")
+        for _ in range(ESCALATIONS):
+            started = time.perf_counter()
+            await http.post("/api/chat", json={"customer": f"b-{uuid.uuid4().hex[:8]}", "text": "help"})
+            ticket_id = await _next_queued(lines)
+            card = await http.get(f"/api/operator/tickets/{ticket_id}", headers=auth)
+            card.raise_for_status()
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def _next_queued(lines: object) -> int:
+    kind = ""
+    async for line in lines:  # type: ignore[attr-defined]
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: ") and kind == "ticket_queued":
+            return int(json.loads(line[6:])["ticket_id"])
+    raise RuntimeError("event stream ended")
+
+
+async def claims(base: str, tokens: list[str]) -> list[float]:
+    samples: list[float] = []
+    limits = httpx.Limits(max_connections=OPERATORS + 10)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        for _ in range(CLAIM_ROUNDS):
+            await asyncio.gather(
+                *(
+                    http.post("/api/chat", json={"customer": f"q-{uuid.uuid4().hex[:8]}", "text": "hi"})
+                    for _ in tokens
+                )
+            )
+            queue = (
+                await http.get("/api/operator/queue", headers={"Authorization": f"Bearer {tokens[0]}"})
+            ).json()
+            ids = [t["id"] for t in queue][: len(tokens)]
+
+            async def claim(token: str, ticket_id: int) -> None:
+                started = time.perf_counter()
+                response = await http.post(
+                    f"/api/operator/tickets/{ticket_id}/claim", headers={"Authorization": f"Bearer {token}"}
+                )
+                samples.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.text
+
+            await asyncio.gather(*(claim(token, tid) for token, tid in zip(tokens, ids, strict=True)))
+            await asyncio.gather(
+                *(
+                    http.post(
+                        f"/api/operator/tickets/{tid}/close",
+                        headers={"Authorization": f"Bearer {token}"},
+                        json={"disposition": "resolved"},
+                    )
+                    for token, tid in zip(tokens, ids, strict=True)
+                )
+            )
+    return samples
+
+
+async def staggered_claims(base: str, tokens: list[str]) -> list[float]:
+    """Operators at work: each claims, handles for a moment, closes, and claims again."""
+    samples: list[float] = []
+    limits = httpx.Limits(max_connections=OPERATORS + 10)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        for _ in range(CLAIM_ROUNDS):
+            await asyncio.gather(
+                *(
+                    http.post("/api/chat", json={"customer": f"s-{uuid.uuid4().hex[:8]}", "text": "hi"})
+                    for _ in tokens
+                )
+            )
+        queue = (
+            await http.get("/api/operator/queue", headers={"Authorization": f"Bearer {tokens[0]}"})
+        ).json()
+        ids = iter(t["id"] for t in queue)
+
+        async def operator(token: str) -> None:
+            auth = {"Authorization": f"Bearer {token}"}
+            for _ in range(CLAIM_ROUNDS):
+                await asyncio.sleep(random.uniform(0, 1.0))  # reading the card before claiming
+                ticket_id = next(ids)
+                started = time.perf_counter()
+                response = await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=auth)
+                samples.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.text
+                await http.post(
+                    f"/api/operator/tickets/{ticket_id}/close", headers=auth, json={"disposition": "resolved"}
+                )
+
+        await asyncio.gather(*(operator(token) for token in tokens))
+    return samples
+
+
+async def run(settings: Settings, base: str) -> dict[str, object]:
+    logins = [f"bench{i}" for i in range(OPERATORS)]
+    for login in logins:
+        await save_operator(
+            settings, login, f"{login}-bench-pw", display_name=login,
+            skills=["general"], languages=["en"], max_sessions=5,
+        )  # fmt: skip
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        tokens = [await log_in(http, login) for login in logins]
+    return {
+        "escalation_to_card_ms": summary_ms(await escalation_to_card(base, tokens[0])),
+        "claim_ms_50_operators_at_once": summary_ms(await claims(base, tokens)),
+        "claim_ms_50_operators_working": summary_ms(await staggered_claims(base, tokens)),
+    }
+
+
+def main() -> None:
+    name = f"frontline_bench_handoff_{uuid.uuid4().hex[:8]}"
+    url = create_postgres_database(name)
+    settings = Settings(
+        port=free_port(),
+        db=DbSettings(url=url),
+        rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", connect_retries=0),
+    )
+    # The app runs in its own process, as deployed: the load generator must not share its GIL.
+    app = app_service(settings)
+    app.env["FRONTLINE_RASA__CONNECT_RETRIES"] = "0"  # no bot: escalate on the first refusal
+    start_all([app], log_to_files=True)
+    try:
+        report = asyncio.run(run(settings, f"http://{settings.host}:{settings.port}"))
+    finally:
+        stop_all([app])
+        drop_postgres_database(name)
+    report["database"] = "postgresql"
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Contact-centre figures: JSON for operators and supervisors, Prometheus text for monitoring.
+
+Both read the database through `request.app.state.db_sessions` (an async_sessionmaker the app
+sets at start-up) and replay the session events with handoff.kpi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.models import utcnow
+from handoff.deps import CurrentOperator
+from handoff.kpi import (
+    DEFAULT_SERVICE_LEVEL_SECONDS,
+    REPEAT_WINDOW,
+    KpiData,
+    KpiFigures,
+    Period,
+    compute_figures,
+    group_figures,
+)
+from handoff.repo_kpi import load_kpi_data
+
+router = APIRouter(prefix="/api/operator", tags=["kpi"])
+metrics_router = APIRouter()
+
+DEFAULT_WINDOW = timedelta(hours=24)
+# A bound on one request's work: the replay loads every event of the period into memory.
+MAX_WINDOW = timedelta(days=92)
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
+
+
+class Figures(BaseModel):
+    """Computed from the session events of the period; ratios are 0..1, null when nothing to divide."""
+
+    queue_length: int = Field(description="handoffs still waiting for an operator at the period's end")
+    average_speed_of_answer_seconds: float | None = Field(description="mean wait of handoffs claimed")
+    average_handle_time_seconds: float | None = Field(description="mean claim to close or return to bot")
+    abandonment_rate: float | None = Field(description="abandoned / (claimed + abandoned)")
+    service_level: float | None = Field(description="claimed within the threshold / (claimed + abandoned)")
+    bot_containment: float | None = Field(description="closed sessions never handed off / closed sessions")
+    first_contact_resolution: float | None = Field(
+        description="closes not followed by a new session of the customer within 24 h / closes whose "
+        "24 h have passed by the period's end"
+    )
+    satisfaction_mean: float | None = Field(description="mean survey rating, 1..5")
+    satisfaction_count: int
+    sessions: int = Field(description="sessions opened")
+    handoffs: int = Field(description="handoffs requested")
+    claimed: int
+    abandoned: int
+    closed: int = Field(description="sessions closed (abandoned ones included)")
+
+
+class FiguresGroup(BaseModel):
+    key: str | None = Field(description="the day, operator id, topic or language; null: none of them")
+    figures: Figures
+
+
+class KpiReport(BaseModel):
+    since: datetime
+    until: datetime
+    service_level_seconds: float
+    group_by: str
+    total: Figures
+    groups: list[FiguresGroup] = Field(description="empty when group_by is none")
+
+
+def get_db_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    return request.app.state.db_sessions  # type: ignore[no-any-return]
+
+
+@router.get("/kpi", response_model=KpiReport)
+async def read_kpi(
+    request: Request,
+    operator: CurrentOperator,
+    since: Annotated[datetime | None, Query(description="ISO 8601; default: 24 h before until")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601, excluded; default: now")] = None,
+    group_by: Literal["day", "operator", "topic", "language", "none"] = "none",
+    service_level_seconds: Annotated[float, Query(gt=0, le=3600)] = DEFAULT_SERVICE_LEVEL_SECONDS,
+) -> KpiReport:
+    """Queue, speed of answer, handle time, abandonment, service level, containment, FCR, satisfaction.
+
+    Times without a zone are taken as UTC. Groups by the UTC day, claiming operator, topic or language.
+    """
+    period = _period(since, until)
+    data = await _load(request, period)
+    groups = {} if group_by == "none" else group_figures(data, period, group_by, service_level_seconds)
+    return KpiReport(
+        since=period.since,
+        until=period.until,
+        service_level_seconds=service_level_seconds,
+        group_by=group_by,
+        total=_public(compute_figures(data, period, service_level_seconds)),
+        groups=[FiguresGroup(key=key, figures=_public(f)) for key, f in groups.items()],
+    )
+
+
+@metrics_router.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+async def read_metrics(request: Request) -> PlainTextResponse:
+    """Prometheus gauges over the last 24 h (first-contact resolution: contacts closed 24-48 h ago)."""
+    now = utcnow()
+    # The last 24 h have no completed repeat window yet, so first-contact resolution judges the
+    # contacts closed the day before: over two days only those closes have their window behind them.
+    two_days = Period(now - DEFAULT_WINDOW - REPEAT_WINDOW, now)
+    # The two days' history also holds everything the last day's figures need.
+    data = await _load(request, two_days)
+    figures = compute_figures(data, Period(now - DEFAULT_WINDOW, now))
+    settled = compute_figures(data, two_days)
+    return PlainTextResponse(_exposition(figures, settled), media_type=PROMETHEUS_CONTENT_TYPE)
+
+
+def _period(since: datetime | None, until: datetime | None) -> Period:
+    end = _as_utc(until) if until else utcnow()
+    start = _as_utc(since) if since else end - DEFAULT_WINDOW
+    if start >= end:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="since must be before until")
+    if end - start > MAX_WINDOW:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"at most {MAX_WINDOW.days} days per request"
+        )
+    return Period(start, end)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def _load(request: Request, period: Period) -> KpiData:
+    async with get_db_sessions(request)() as db:
+        return await load_kpi_data(db, period)
+
+
+def _public(figures: KpiFigures) -> Figures:
+    return Figures(**asdict(figures))
+
+
+# --- Prometheus text exposition ------------------------------------------------------------------
+
+# (metric name, KpiFigures field, help text); all are gauges over the last 24 h.
+_GAUGES: tuple[tuple[str, str, str], ...] = (
+    ("frontline_queue_length", "queue_length", "Handoffs waiting for an operator now."),
+    (
+        "frontline_average_speed_of_answer_seconds",
+        "average_speed_of_answer_seconds",
+        "Mean wait from handoff to claim of the handoffs claimed in the last 24 h.",
+    ),
+    (
+        "frontline_average_handle_time_seconds",
+        "average_handle_time_seconds",
+        "Mean time from claim to close or return to the bot, for handlings ended in the last 24 h.",
+    ),
+    (
+        "frontline_abandonment_ratio",
+        "abandonment_rate",
+        "Abandoned / (claimed + abandoned) handoffs in the last 24 h.",
+    ),
+    (
+        "frontline_service_level_ratio",
+        "service_level",
+        "Handoffs claimed within the threshold / (claimed + abandoned) in the last 24 h.",
+    ),
+    (
+        "frontline_bot_containment_ratio",
+        "bot_containment",
+        "Sessions closed in the last 24 h that were never handed off / sessions closed.",
+    ),
+    ("frontline_satisfaction_mean", "satisfaction_mean", "Mean survey rating (1-5) in the last 24 h."),
+    ("frontline_satisfaction_responses", "satisfaction_count", "Survey answers in the last 24 h."),
+    ("frontline_sessions_opened", "sessions", "Sessions opened in the last 24 h."),
+    ("frontline_handoffs_requested", "handoffs", "Handoffs requested in the last 24 h."),
+    ("frontline_handoffs_claimed", "claimed", "Handoffs claimed in the last 24 h."),
+    ("frontline_handoffs_abandoned", "abandoned", "Handoffs abandoned in the last 24 h."),
+    ("frontline_sessions_closed", "closed", "Sessions closed in the last 24 h."),
+)
+_FCR_HELP = "Sessions closed 24-48 h ago whose customer opened no new session within 24 h / sessions closed."
+
+
+def _exposition(figures: KpiFigures, settled: KpiFigures) -> str:
+    values = asdict(figures)
+    lines: list[str] = []
+    for name, key, help_text in _GAUGES:
+        lines += _gauge(name, help_text, values[key])
+    lines += _gauge("frontline_first_contact_resolution_ratio", _FCR_HELP, settled.first_contact_resolution)
+    lines += _gauge(
+        "frontline_service_level_threshold_seconds",
+        "Answer-time threshold of the service level.",
+        DEFAULT_SERVICE_LEVEL_SECONDS,
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _gauge(name: str, help_text: str, value: float | None) -> list[str]:
+    return [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {_sample(value)}"]
+
+
+def _sample(value: float | None) -> str:
+    # Prometheus has no null: NaN says "no data to compute it from" without breaking the scrape.
+    if value is None:
+        return "NaN"
+    return str(value) if isinstance(value, int) else repr(float(value))

@@ -1,0 +1,1057 @@
+// Operator console: plain JavaScript, no framework. Everything shown that comes from customers or the
+// context card is inserted as text (textContent / text nodes), never as HTML, with dir="auto" so
+// Arabic and Persian read right-to-left inside the English page.
+"use strict";
+
+(() => {
+  const TOKEN_KEY = "frontline.console.token";
+  const OPERATOR_KEY = "frontline.console.operator";
+  const MINE_KEY = "frontline.console.mine";
+  const POLL_MS = 3000; // without the live stream: queue and open ticket every 3 s
+  const RESYNC_MS = 30000; // with the live stream: a slow safety refresh in case an event was dropped
+  const STREAM_RETRY_MS = [15000, 30000, 60000];
+  const ECHO_MS = 4000; // an action of ours must come back on the live stream within this time
+
+  const AUTHORS = { customer: "Customer", bot: "Bot", operator: "Operator", system: "System" };
+  const SESSION_STATES = {
+    bot: "is talking to the bot",
+    queued: "is waiting for an operator",
+    operator: "is with an operator",
+    closed: "has left (conversation closed)",
+  };
+  const DISPOSITIONS = {
+    resolved: "Resolved",
+    not_resolved: "Not resolved",
+    callback_needed: "Callback needed",
+    spam: "Spam",
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    token: null,
+    operator: null,
+    queue: [], // tickets waiting, each with `since` (ms timestamp, client clock)
+    mine: new Map(), // ticket id -> {id, sessionId, language, summary, unread}
+    current: null, // the open ticket
+    canned: {},
+    stream: null,
+    live: false,
+    streamFailures: 0,
+    streamRetryTimer: null,
+    pollTimer: null,
+    queueTimer: null,
+    tickTimer: null,
+    mineShape: null,
+    echoes: [], // live events our own actions should cause: {matches(kind, data), timer}
+    recent: [], // the last live events, as an echo can arrive before the response to the action
+  };
+
+  // ---------------------------------------------------------------- helpers
+
+  class ApiError extends Error {
+    constructor(status, detail) {
+      super(detail);
+      this.status = status;
+      this.detail = detail;
+    }
+  }
+
+  /** Builds an element; strings become text, never markup. */
+  function el(tag, options = {}, children = []) {
+    const node = document.createElement(tag);
+    if (options.cls) node.className = options.cls;
+    if (options.text !== undefined && options.text !== null) node.textContent = String(options.text);
+    if (options.auto) node.dir = "auto";
+    if (options.attrs) {
+      for (const [name, value] of Object.entries(options.attrs)) node.setAttribute(name, String(value));
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined && child !== false) node.append(child);
+    }
+    return node;
+  }
+
+  function setText(id, value, fallback = "not known") {
+    const node = $(id);
+    const known = value !== null && value !== undefined && String(value).trim() !== "";
+    node.textContent = known ? String(value) : fallback;
+    node.classList.toggle("unknown", !known);
+  }
+
+  /** The API's datetimes are UTC; SQLite returns them without an offset. */
+  function parseTime(value) {
+    if (!value) return null;
+    const text = String(value);
+    const date = new Date(/(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : `${text}Z`);
+    return Number.isNaN(date.getTime()) ? null : date;
+  }
+
+  function formatTime(value) {
+    const date = parseTime(value);
+    return date ? date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }) : "";
+  }
+
+  function formatDateTime(value) {
+    const date = parseTime(value);
+    return date
+      ? date.toLocaleString(undefined, {
+          year: "numeric",
+          month: "short",
+          day: "numeric",
+          hour: "2-digit",
+          minute: "2-digit",
+        })
+      : "";
+  }
+
+  function formatDuration(ms) {
+    const total = Math.max(0, Math.floor(ms / 1000));
+    const hours = Math.floor(total / 3600);
+    const minutes = Math.floor((total % 3600) / 60);
+    const seconds = String(total % 60).padStart(2, "0");
+    return hours > 0 ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+  }
+
+  function percent(confidence) {
+    if (typeof confidence !== "number" || Number.isNaN(confidence)) return "–";
+    const value = confidence * 100;
+    if (value > 0 && value < 1) return "<1%";
+    return `${Math.round(value)}%`;
+  }
+
+  function humanize(code) {
+    const text = String(code || "").replace(/_/g, " ").trim();
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
+  }
+
+  function slotValue(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value === "object") return JSON.stringify(value);
+    return String(value);
+  }
+
+  // ---------------------------------------------------------------- the API
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (state.token) headers.Authorization = `Bearer ${state.token}`;
+    const init = { method, headers, cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (err) {
+      throw new ApiError(0, "the server cannot be reached");
+    }
+    if (response.status === 204) return null;
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch (err) {
+      payload = null;
+    }
+    if (!response.ok) {
+      const detail = payload && payload.detail;
+      const text = Array.isArray(detail) ? detail.join("; ") : detail ? String(detail) : response.statusText;
+      throw new ApiError(response.status, text);
+    }
+    return payload;
+  }
+
+  /** What went wrong, in words an operator can act on. */
+  function explain(err) {
+    const detail = String(err.detail || "");
+    switch (err.status) {
+      case 0:
+        return "Cannot reach the server. Check your connection; the console keeps trying.";
+      case 401:
+        return "Your session has ended. Please log in again.";
+      case 403:
+        return "Only the operator who claimed this conversation can do that. Claim it first.";
+      case 404:
+        return "This conversation no longer exists.";
+      case 409: {
+        if (/already yours/i.test(detail)) return "You have already claimed this conversation.";
+        if (/closed/i.test(detail)) return "This conversation is already closed.";
+        const limit = detail.match(/handle (\d+) sessions/i);
+        if (limit) {
+          const count = limit[1];
+          return `You already handle ${count} conversations, your limit. Close one before claiming another.`;
+        }
+        return "Someone else claimed it before you. Pick another conversation from the queue.";
+      }
+      case 422:
+        return `That was not accepted: ${detail}`;
+      case 503:
+        if (/bot/i.test(detail)) {
+          return "The bot is not reachable right now, so the conversation stays with you.";
+        }
+        return "The service is briefly unavailable. Please try again in a few seconds.";
+      default:
+        return `Something went wrong (${err.status}): ${detail}`;
+    }
+  }
+
+  /** 401 anywhere sends the operator back to the log-in form; other errors go to the banner. */
+  function handleError(err) {
+    if (err instanceof ApiError && err.status === 401) {
+      logOut("Your session has ended. Please log in again.");
+      return;
+    }
+    showBanner(err instanceof ApiError ? explain(err) : `Something went wrong: ${err.message}`, "error");
+  }
+
+  function showBanner(text, kind = "error") {
+    const banner = $("banner");
+    $("banner-text").textContent = text;
+    banner.className = `banner ${kind}`;
+    banner.hidden = false;
+  }
+
+  function hideBanner() {
+    $("banner").hidden = true;
+  }
+
+  function setConnection(mode) {
+    const node = $("connection");
+    const labels = { live: "live", polling: "updating every 3 s", offline: "offline, retrying" };
+    node.textContent = labels[mode] || mode;
+    node.className = `connection ${mode}`;
+    node.dataset.mode = mode;
+  }
+
+  /** Runs a button's action with the button disabled, so a double click does not send twice. */
+  async function busy(button, action) {
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await action();
+    } catch (err) {
+      handleError(err);
+    } finally {
+      button.disabled = false;
+      renderStatus();
+    }
+  }
+
+  // ---------------------------------------------------------------- log-in / log-out
+
+  async function submitLogin(event) {
+    event.preventDefault();
+    const login = $("login-name").value.trim();
+    const password = $("login-password").value;
+    const error = $("login-error");
+    error.hidden = true;
+    if (!login || !password) {
+      error.textContent = "Enter both your login and your password.";
+      error.hidden = false;
+      return;
+    }
+    const button = $("login-submit");
+    button.disabled = true;
+    try {
+      const result = await api("POST", "/api/operator/login", { login, password });
+      sessionStorage.setItem(TOKEN_KEY, result.token);
+      sessionStorage.setItem(OPERATOR_KEY, JSON.stringify(result.operator));
+      $("login-password").value = "";
+      startConsole(result.token, result.operator);
+    } catch (err) {
+      if (err.status === 401) error.textContent = "Wrong login or password.";
+      else if (err.status === 422) error.textContent = "Enter both your login and your password.";
+      else error.textContent = explain(err);
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function showLogin(message) {
+    $("console-view").hidden = true;
+    $("login-view").hidden = false;
+    const error = $("login-error");
+    error.textContent = message || "";
+    error.hidden = !message;
+    $("login-name").focus();
+  }
+
+  function logOut(message) {
+    closeStream();
+    for (const timer of [state.pollTimer, state.queueTimer, state.streamRetryTimer]) clearTimeout(timer);
+    clearInterval(state.tickTimer);
+    Object.assign(state, {
+      token: null,
+      operator: null,
+      queue: [],
+      current: null,
+      live: false,
+      pollTimer: null,
+      queueTimer: null,
+      streamRetryTimer: null,
+      tickTimer: null,
+    });
+    state.mine.clear();
+    state.mineShape = null;
+    for (const key of [TOKEN_KEY, OPERATOR_KEY, MINE_KEY]) sessionStorage.removeItem(key);
+    showLogin(message);
+  }
+
+  function startConsole(token, operator) {
+    state.token = token;
+    state.operator = operator;
+    state.streamFailures = 0;
+    hideBanner();
+    $("login-view").hidden = true;
+    $("console-view").hidden = false;
+    $("operator-name").textContent = operator.display_name || operator.login;
+    closeTicket();
+    restoreMine();
+    loadCanned();
+    state.tickTimer = setInterval(tick, 1000);
+    setConnection("polling");
+    connectStream();
+    schedulePoll(0);
+  }
+
+  // ---------------------------------------------------------------- live stream, with polling as fallback
+
+  function connectStream() {
+    if (!state.token || !("EventSource" in window)) return;
+    closeStream();
+    const url = `/api/operator/events?token=${encodeURIComponent(state.token)}`;
+    const source = new EventSource(url);
+    state.stream = source;
+    source.addEventListener("open", () => {
+      if (state.stream !== source) return;
+      state.live = true;
+      setConnection("live");
+      schedulePoll(0); // catch up on anything that happened before the stream was open
+    });
+    source.addEventListener("error", () => {
+      if (state.stream !== source) return;
+      const wasLive = state.live;
+      state.live = false;
+      setConnection("polling");
+      if (wasLive) schedulePoll(0);
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (no such route yet, or an expired token): poll, and try the stream again later.
+        closeStream();
+        retryStreamLater();
+      }
+    });
+    for (const kind of ["ticket_queued", "ticket_claimed", "ticket_closed", "message"]) {
+      source.addEventListener(kind, (event) => {
+        if (state.stream === source) onLiveEvent(kind, event.data);
+      });
+    }
+  }
+
+  function closeStream() {
+    if (state.stream) state.stream.close();
+    state.stream = null;
+    state.live = false;
+    for (const echo of state.echoes) clearTimeout(echo.timer);
+    state.echoes = [];
+    state.recent = [];
+  }
+
+  /** Retries the stream later, with a growing pause; polling carries on meanwhile. */
+  function retryStreamLater() {
+    const delay = STREAM_RETRY_MS[Math.min(state.streamFailures, STREAM_RETRY_MS.length - 1)];
+    state.streamFailures += 1;
+    clearTimeout(state.streamRetryTimer);
+    state.streamRetryTimer = setTimeout(connectStream, delay);
+  }
+
+  /**
+   * A stream can be open and still deliver nothing (a buffering proxy, a server-side fault). Our own
+   * actions must come back on it: when one does not within ECHO_MS, stop trusting it and poll.
+   */
+  function expectEcho(matches) {
+    if (!state.live || state.recent.some((e) => matches(e.kind, e.data))) return;
+    const echo = { matches, timer: null };
+    echo.timer = setTimeout(() => {
+      state.echoes = state.echoes.filter((e) => e !== echo);
+      if (!state.live) return;
+      console.warn("the live stream did not deliver our own update; polling instead");
+      closeStream();
+      setConnection("polling");
+      schedulePoll(0);
+      retryStreamLater();
+    }, ECHO_MS);
+    state.echoes.push(echo);
+  }
+
+  function settleEchoes(kind, data) {
+    state.echoes = state.echoes.filter((echo) => {
+      if (!echo.matches(kind, data)) return true;
+      clearTimeout(echo.timer);
+      return false;
+    });
+  }
+
+  function onLiveEvent(kind, raw) {
+    let data;
+    try {
+      data = JSON.parse(raw);
+    } catch (err) {
+      return;
+    }
+    state.streamFailures = 0; // it delivers: a later failure starts the back-off afresh
+    state.recent = [...state.recent.slice(-49), { kind, data }];
+    settleEchoes(kind, data);
+    const current = state.current;
+    if (kind === "message") {
+      if (current && current.sessionId === data.session_id) {
+        addMessages([data.message]);
+      } else if (data.message && data.message.direction === "in") {
+        for (const item of state.mine.values()) {
+          if (item.sessionId === data.session_id) item.unread = true;
+        }
+        renderMine();
+      }
+      return;
+    }
+    refreshQueueSoon();
+    if (current && current.id === data.ticket_id) {
+      refreshTicket();
+    } else if (kind === "ticket_closed") {
+      forgetMine(data.ticket_id);
+    } else if (kind === "ticket_claimed" && [undefined, state.operator.id].includes(data.operator_id)) {
+      // Claimed here in another tab, or handed over by a colleague: list it under my conversations.
+      api("GET", `/api/operator/tickets/${data.ticket_id}`)
+        .then((details) => {
+          const known = state.mine.has(data.ticket_id);
+          rememberMine(details.ticket);
+          const item = state.mine.get(data.ticket_id);
+          if (item && !known) {
+            item.unread = true;
+            renderMine();
+          }
+        })
+        .catch(backgroundError);
+    }
+  }
+
+  function schedulePoll(delay) {
+    clearTimeout(state.pollTimer);
+    state.pollTimer = setTimeout(runPoll, delay);
+  }
+
+  async function runPoll() {
+    state.pollTimer = null;
+    if (!state.token) return;
+    try {
+      await Promise.all([refreshQueue(), refreshTicket()]);
+    } finally {
+      if (state.token && state.pollTimer === null) schedulePoll(state.live ? RESYNC_MS : POLL_MS);
+    }
+  }
+
+  function refreshQueueSoon() {
+    clearTimeout(state.queueTimer);
+    state.queueTimer = setTimeout(refreshQueue, 150);
+  }
+
+  /** Background refreshes stay quiet: only a lost connection or an ended session is worth saying. */
+  function backgroundError(err) {
+    if (err instanceof ApiError && err.status === 401) {
+      logOut("Your session has ended. Please log in again.");
+    } else if (err instanceof ApiError && err.status === 0) {
+      setConnection("offline");
+    }
+  }
+
+  // ---------------------------------------------------------------- the queue
+
+  async function refreshQueue() {
+    if (!state.token) return;
+    let tickets;
+    try {
+      tickets = await api("GET", "/api/operator/queue");
+    } catch (err) {
+      backgroundError(err);
+      return;
+    }
+    if (!state.token) return;
+    if (!state.live) setConnection("polling");
+    const known = new Map(state.queue.map((t) => [t.id, t.since]));
+    const now = Date.now();
+    state.queue = tickets.map((t) => ({ ...t, since: known.get(t.id) ?? now - t.waiting_seconds * 1000 }));
+    renderQueue();
+  }
+
+  /** Items are kept and updated in place, so focus and hover survive the refreshes. */
+  function renderQueue() {
+    const list = $("queue");
+    const existing = new Map([...list.children].map((li) => [Number(li.dataset.ticketId), li]));
+    const items = state.queue.map((ticket) => {
+      const li = existing.get(ticket.id) || queueItem(ticket.id);
+      updateQueueItem(li, ticket);
+      return li;
+    });
+    items.forEach((li, index) => {
+      if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
+    });
+    for (const li of [...list.children].slice(items.length)) li.remove();
+    $("queue-count").textContent = String(state.queue.length);
+    $("queue-empty").hidden = state.queue.length > 0;
+    tick();
+  }
+
+  function queueItem(id) {
+    const button = el("button", { cls: "ticket-item", attrs: { type: "button", "data-ticket-id": id } }, [
+      el("span", { cls: "item-row" }, [
+        el("span", { cls: "wait" }),
+        el("span", { cls: "badge priority" }),
+        el("span", { cls: "badge channel", auto: true }),
+        el("span", { cls: "badge lang", auto: true }),
+      ]),
+      el("span", { cls: "reason", auto: true }),
+      el("span", { cls: "summary", auto: true }),
+    ]);
+    button.addEventListener("click", () => openTicket(id));
+    return el("li", { attrs: { "data-ticket-id": id } }, [button]);
+  }
+
+  function updateQueueItem(li, ticket) {
+    const part = (cls) => li.querySelector(`.${cls}`);
+    const wait = part("wait");
+    wait.dataset.since = String(ticket.since);
+    wait.textContent = formatDuration(Date.now() - ticket.since);
+    const priority = part("priority");
+    priority.hidden = !(ticket.priority > 0);
+    priority.textContent = `priority ${ticket.priority}`;
+    part("channel").textContent = ticket.channel || "?";
+    part("lang").textContent = ticket.language;
+    part("reason").textContent = humanize(ticket.reason);
+    part("summary").textContent = ticket.summary;
+    const button = li.firstElementChild;
+    // Servers that know the operator's skills and languages say whether the ticket fits them.
+    const outside = ticket.matches_me === false;
+    button.classList.toggle("outside", outside);
+    if (outside) button.title = "Outside your skills or languages";
+    else button.removeAttribute("title");
+    if (state.current && state.current.id === ticket.id) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const node of document.querySelectorAll("[data-since]")) {
+      node.textContent = formatDuration(now - Number(node.dataset.since));
+    }
+  }
+
+  // ---------------------------------------------------------------- my conversations (claimed here)
+
+  function restoreMine() {
+    state.mine.clear();
+    try {
+      for (const item of JSON.parse(sessionStorage.getItem(MINE_KEY) || "[]")) {
+        state.mine.set(item.id, { ...item, unread: false });
+      }
+    } catch (err) {
+      sessionStorage.removeItem(MINE_KEY);
+    }
+    renderMine();
+    // Drop what was closed or taken back meanwhile.
+    for (const id of [...state.mine.keys()]) {
+      api("GET", `/api/operator/tickets/${id}`)
+        .then((details) => rememberMine(details.ticket))
+        .catch((err) => {
+          if (err.status === 404) forgetMine(id);
+          else backgroundError(err);
+        });
+    }
+  }
+
+  function saveMine() {
+    const items = [...state.mine.values()].map(({ id, sessionId, language, summary }) => ({
+      id,
+      sessionId,
+      language,
+      summary,
+    }));
+    sessionStorage.setItem(MINE_KEY, JSON.stringify(items));
+  }
+
+  function rememberMine(ticket) {
+    const ours = ticket.status === "assigned" && state.operator && ticket.operator_id === state.operator.id;
+    if (!ours) {
+      forgetMine(ticket.id);
+      return;
+    }
+    const before = state.mine.get(ticket.id);
+    state.mine.set(ticket.id, {
+      id: ticket.id,
+      sessionId: ticket.session_id,
+      language: ticket.language,
+      summary: ticket.summary,
+      unread: before ? before.unread : false,
+    });
+    saveMine();
+    renderMine();
+  }
+
+  function forgetMine(id) {
+    if (state.mine.delete(id)) {
+      saveMine();
+      renderMine();
+    }
+  }
+
+  function renderMine() {
+    const items = [...state.mine.values()];
+    const shape = JSON.stringify([items, state.current && state.current.id]);
+    if (shape === state.mineShape) return; // unchanged: keep the elements (and focus) as they are
+    state.mineShape = shape;
+    $("mine-section").hidden = items.length === 0;
+    $("mine").replaceChildren(
+      ...items.map((item) => {
+        const button = el(
+          "button",
+          { cls: "ticket-item mine-item", attrs: { type: "button", "data-ticket-id": item.id } },
+          [
+            el("span", { cls: "item-row" }, [
+              el("span", { cls: "ticket-no", text: `#${item.id}` }),
+              el("span", { cls: "badge lang", text: item.language, auto: true }),
+              item.unread ? el("span", { cls: "badge unread", text: "new message" }) : null,
+            ]),
+            el("span", { cls: "summary", text: item.summary, auto: true }),
+          ],
+        );
+        if (state.current && state.current.id === item.id) button.setAttribute("aria-current", "true");
+        button.addEventListener("click", () => openTicket(item.id));
+        return el("li", {}, [button]);
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- the open ticket
+
+  function closeTicket() {
+    state.current = null;
+    $("ticket-body").hidden = true;
+    $("ticket-placeholder").hidden = false;
+  }
+
+  async function openTicket(id) {
+    if (state.current && state.current.id === id) return;
+    hideBanner();
+    state.current = {
+      id,
+      sessionId: null,
+      ticket: null,
+      sessionState: null,
+      messageIds: new Set(),
+      noteIds: new Set(),
+      cardShown: false,
+    };
+    $("ticket-placeholder").hidden = true;
+    $("ticket-body").hidden = false;
+    $("ticket-heading").textContent = `Conversation #${id}`;
+    $("ticket-status").textContent = "loading…";
+    for (const listId of ["transcript", "notes", "slots", "intents", "customer-orders", "canned"]) {
+      $(listId).replaceChildren();
+    }
+    $("reply-text").value = "";
+    $("note-text").value = "";
+    const item = state.mine.get(id);
+    if (item) item.unread = false;
+    renderQueue();
+    renderMine();
+    renderStatus();
+    await refreshTicket({ loud: true });
+  }
+
+  async function refreshTicket(options = {}) {
+    const current = state.current;
+    if (!current || !state.token) return;
+    let details;
+    try {
+      details = await api("GET", `/api/operator/tickets/${current.id}`);
+    } catch (err) {
+      if (state.current !== current) return;
+      if (err.status === 404) {
+        forgetMine(current.id);
+        closeTicket();
+        showBanner(explain(err));
+      } else if (options.loud) {
+        handleError(err);
+      } else {
+        backgroundError(err);
+      }
+      return;
+    }
+    if (state.current !== current) return; // the operator opened another ticket meanwhile
+    const before = current.ticket;
+    const ticket = details.ticket;
+    const taken = ticket.status === "assigned" && ticket.operator_id !== state.operator.id;
+    if (before && before.status === "queued" && taken && $("banner").hidden) {
+      showBanner("Someone else claimed this conversation. Pick another one from the queue.", "info");
+    }
+    current.ticket = details.ticket;
+    current.sessionId = details.ticket.session_id;
+    current.sessionState = details.session_state;
+    if (!current.cardShown) {
+      renderCard(details.card || {}, details.ticket);
+      renderCanned(details.ticket.language);
+      current.cardShown = true;
+    }
+    const messages = details.messages.length ? details.messages : cardTranscript(details.card || {});
+    addMessages(messages);
+    addNotes(details.notes);
+    if (state.mine.has(current.id) || details.ticket.operator_id === state.operator.id) {
+      rememberMine(details.ticket);
+    }
+    renderStatus();
+  }
+
+  /** The card's frozen transcript, used only when the live one is empty. */
+  function cardTranscript(card) {
+    return (card.transcript || []).map((m, index) => ({ ...m, id: `card-${index}` }));
+  }
+
+  function renderCard(card, ticket) {
+    const session = card.session || {};
+    const customer = card.customer || {};
+    $("ticket-heading").textContent = customer.full_name
+      ? `Conversation #${ticket.id} · ${customer.full_name}`
+      : `Conversation #${ticket.id}`;
+    $("ticket-heading").dir = "auto";
+    setText("card-reason", humanize(card.reason || ticket.reason));
+    setText("card-topic", humanize(card.topic || ticket.topic));
+    setText("card-summary", card.summary || ticket.summary, "no summary");
+    setText("card-channel", session.channel || ticket.channel);
+    setText("card-language", session.language || ticket.language);
+    setText("card-priority", String(ticket.priority));
+    setText("card-started", formatDateTime(session.started_at || ticket.created_at));
+    const dialogueError = $("card-dialogue-error");
+    dialogueError.hidden = !card.dialogue_error;
+    dialogueError.textContent = card.dialogue_error
+      ? `The bot's memory could not be read when this was escalated (${card.dialogue_error}).`
+      : "";
+
+    setText("customer-name", customer.full_name);
+    setText("customer-phone", customer.phone);
+    setText("customer-key", customer.key);
+    setText("customer-language", customer.language);
+    setText("customer-since", formatDateTime(customer.since));
+    const orders = customer.orders || [];
+    $("customer-orders").replaceChildren(
+      ...(orders.length
+        ? orders.map((order) =>
+            el("li", { cls: "order" }, [
+              el("span", { cls: "order-head" }, [
+                el("span", { cls: "order-no", text: `No. ${order.number}`, auto: true }),
+                el("span", { cls: "badge", text: humanize(order.status), auto: true }),
+              ]),
+              el("span", { cls: "order-line", text: order.tariff, auto: true }),
+              el("span", { cls: "order-line", text: order.address, auto: true }),
+              el("span", {
+                cls: "order-line muted",
+                text: `visit ${order.visit_date || "?"} · ordered ${formatDateTime(order.created_at)}`,
+              }),
+            ]),
+          )
+        : [el("li", { cls: "muted", text: "No orders." })]),
+    );
+
+    const slots = Object.entries(card.slots || {});
+    $("slots").replaceChildren(
+      ...(slots.length
+        ? slots.flatMap(([name, value]) => [
+            el("dt", { text: name, auto: true }),
+            el("dd", { text: slotValue(value), auto: true }),
+          ])
+        : [el("dd", { cls: "muted whole-row", text: "No slots filled." })]),
+    );
+
+    const intents = card.intents || [];
+    $("intents").replaceChildren(
+      ...(intents.length
+        ? intents.map((entry) => {
+            const others = (entry.ranking || [])
+              .filter((r) => r.intent !== entry.intent)
+              .map((r) => `${r.intent} ${percent(r.confidence)}`)
+              .join(", ");
+            return el("li", { cls: "intent" }, [
+              el("span", { cls: "intent-head" }, [
+                el("span", { cls: "intent-name", text: entry.intent || "unknown", auto: true }),
+                el("span", { cls: "confidence", text: percent(entry.confidence) }),
+              ]),
+              el("span", { cls: "intent-text", text: entry.text || "", auto: true }),
+              others ? el("span", { cls: "intent-others muted", text: `also: ${others}`, auto: true }) : null,
+            ]);
+          })
+        : [el("li", { cls: "muted", text: "No intents recorded." })]),
+    );
+  }
+
+  function addMessages(messages) {
+    const current = state.current;
+    if (!current) return;
+    const list = $("transcript");
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    let added = false;
+    for (const message of messages) {
+      if (!message || current.messageIds.has(message.id)) continue;
+      current.messageIds.add(message.id);
+      added = true;
+      const author = AUTHORS[message.author] ? message.author : "system";
+      const item = el("li", { cls: `msg msg-${author}`, attrs: { "data-message-id": message.id } }, [
+        el("span", { cls: "msg-meta" }, [
+          el("span", { cls: "msg-author", text: AUTHORS[author] }),
+          el("time", { text: formatTime(message.at), attrs: { datetime: message.at || "" } }),
+        ]),
+        el("p", { cls: "msg-text", text: message.text, auto: true }),
+      ]);
+      // Keep id order even if a live event overtakes a fetch.
+      const next =
+        typeof message.id === "number"
+          ? [...list.children].find((child) => Number(child.dataset.messageId) > message.id)
+          : null;
+      list.insertBefore(item, next || null);
+    }
+    if (added && atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function addNotes(notes) {
+    const current = state.current;
+    if (!current) return;
+    const list = $("notes");
+    for (const note of notes) {
+      if (current.noteIds.has(note.id)) continue;
+      current.noteIds.add(note.id);
+      const mine = state.operator && note.operator_id === state.operator.id;
+      const who = mine ? "You" : `Operator #${note.operator_id}`;
+      list.append(
+        el("li", { cls: "note", attrs: { "data-note-id": note.id } }, [
+          el("span", { cls: "msg-meta" }, [
+            el("span", { text: who }),
+            el("time", { text: formatDateTime(note.at), attrs: { datetime: note.at || "" } }),
+          ]),
+          el("p", { cls: "note-text", text: note.text, auto: true }),
+        ]),
+      );
+    }
+  }
+
+  /** The status line and which buttons make sense now. */
+  function renderStatus() {
+    const current = state.current;
+    const ticket = current && current.ticket;
+    const mine = Boolean(ticket && ticket.status === "assigned" && ticket.operator_id === state.operator.id);
+    const status = $("ticket-status");
+    if (ticket) {
+      status.replaceChildren();
+      status.className = `status status-${ticket.status}`;
+      if (ticket.status === "queued") {
+        const queued = state.queue.find((t) => t.id === ticket.id);
+        const since = queued ? queued.since : Date.now() - ticket.waiting_seconds * 1000;
+        const wait = el("span", { text: formatDuration(Date.now() - since), attrs: { "data-since": since } });
+        status.append("Waiting ", wait);
+      } else if (mine) {
+        status.append("Yours");
+      } else if (ticket.status === "assigned") {
+        status.append(`Claimed by operator #${ticket.operator_id}`);
+      } else {
+        status.append("Closed");
+      }
+      const where = SESSION_STATES[current.sessionState] || current.sessionState || "?";
+      status.append(` · customer ${where}`);
+    }
+    const loaded = Boolean(ticket);
+    $("claim").disabled = !loaded || ticket.status !== "queued";
+    $("return-to-bot").disabled = !mine;
+    $("close").disabled = !mine;
+    $("disposition").disabled = !mine;
+    $("reply-text").disabled = !mine;
+    $("reply-submit").disabled = !mine;
+    $("reply-text").placeholder = mine
+      ? "Write to the customer (Enter sends, Shift+Enter for a new line)"
+      : "Claim the conversation to reply";
+    for (const button of $("canned").querySelectorAll("button")) button.disabled = !mine;
+    $("note-text").disabled = !loaded;
+    $("note-submit").disabled = !loaded;
+  }
+
+  // ---------------------------------------------------------------- canned replies
+
+  async function loadCanned() {
+    try {
+      state.canned = (await api("GET", "/console/canned-replies.json")) || {};
+    } catch (err) {
+      state.canned = {};
+    }
+    if (state.current && state.current.ticket) renderCanned(state.current.ticket.language);
+  }
+
+  function renderCanned(language) {
+    const code = String(language || "en").toLowerCase();
+    const replies = state.canned[code] || state.canned[code.split("-")[0]] || state.canned.en || [];
+    $("canned").replaceChildren(
+      ...replies.map((reply) => {
+        const button = el("button", {
+          cls: "canned-reply",
+          text: reply.title,
+          auto: true,
+          attrs: { type: "button", title: reply.text },
+        });
+        button.addEventListener("click", () => {
+          const box = $("reply-text");
+          box.value = reply.text;
+          box.focus();
+        });
+        return button;
+      }),
+    );
+    renderStatus();
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  function claim() {
+    const current = state.current;
+    if (!current) return;
+    busy($("claim"), async () => {
+      try {
+        const ticket = await api("POST", `/api/operator/tickets/${current.id}/claim`);
+        expectEcho((kind, data) => kind === "ticket_claimed" && data.ticket_id === ticket.id);
+        current.ticket = ticket;
+        rememberMine(ticket);
+        hideBanner();
+      } catch (err) {
+        if (err.status === 409) {
+          showBanner(explain(err));
+        } else {
+          throw err;
+        }
+      } finally {
+        await Promise.all([refreshQueue(), refreshTicket()]);
+      }
+    });
+  }
+
+  function sendReply(event) {
+    event.preventDefault();
+    const current = state.current;
+    const box = $("reply-text");
+    const text = box.value.trim();
+    if (!current || !text) {
+      box.focus();
+      return;
+    }
+    busy($("reply-submit"), async () => {
+      const message = await api("POST", `/api/operator/tickets/${current.id}/messages`, { text });
+      expectEcho((kind, data) => kind === "message" && data.message && data.message.id === message.id);
+      if (state.current === current) {
+        if (box.value.trim() === text) box.value = "";
+        addMessages([message]);
+        $("transcript").scrollTop = $("transcript").scrollHeight;
+      }
+    });
+  }
+
+  function addNote(event) {
+    event.preventDefault();
+    const current = state.current;
+    const box = $("note-text");
+    const text = box.value.trim();
+    if (!current || !text) {
+      box.focus();
+      return;
+    }
+    busy($("note-submit"), async () => {
+      const note = await api("POST", `/api/operator/tickets/${current.id}/notes`, { text });
+      if (state.current === current) {
+        if (box.value.trim() === text) box.value = "";
+        addNotes([note]);
+      }
+    });
+  }
+
+  function closeConversation() {
+    const current = state.current;
+    if (!current) return;
+    const disposition = $("disposition").value;
+    busy($("close"), async () => {
+      await api("POST", `/api/operator/tickets/${current.id}/close`, { disposition });
+      expectEcho((kind, data) => kind === "ticket_closed" && data.ticket_id === current.id);
+      forgetMine(current.id);
+      const label = DISPOSITIONS[disposition] || disposition;
+      showBanner(`Conversation #${current.id} closed as “${label}”.`, "info");
+      await refreshTicket();
+    });
+  }
+
+  function returnToBot() {
+    const current = state.current;
+    if (!current) return;
+    busy($("return-to-bot"), async () => {
+      await api("POST", `/api/operator/tickets/${current.id}/return-to-bot`);
+      forgetMine(current.id);
+      showBanner(`Conversation #${current.id} is back with the bot.`, "info");
+      await refreshTicket();
+    });
+  }
+
+  /** Enter sends, Shift+Enter makes a new line; never while an input method is composing. */
+  function replyKeys(event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("reply-form").requestSubmit();
+    }
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async function boot() {
+    $("login-form").addEventListener("submit", submitLogin);
+    $("logout").addEventListener("click", () => logOut("You have logged out."));
+    $("banner-close").addEventListener("click", hideBanner);
+    $("claim").addEventListener("click", claim);
+    $("close").addEventListener("click", closeConversation);
+    $("return-to-bot").addEventListener("click", returnToBot);
+    $("reply-form").addEventListener("submit", sendReply);
+    $("reply-text").addEventListener("keydown", replyKeys);
+    $("note-form").addEventListener("submit", addNote);
+
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) {
+      showLogin();
+      return;
+    }
+    state.token = token;
+    try {
+      const operator = await api("GET", "/api/operator/me");
+      sessionStorage.setItem(OPERATOR_KEY, JSON.stringify(operator));
+      startConsole(token, operator);
+    } catch (err) {
+      if (err.status === 401) {
+        logOut("Your session has ended. Please log in again.");
+      } else {
+        // The server is unreachable for now: keep the token and work from what we knew.
+        let operator = null;
+        try {
+          operator = JSON.parse(sessionStorage.getItem(OPERATOR_KEY) || "null");
+        } catch (parseError) {
+          operator = null;
+        }
+        if (operator) {
+          startConsole(token, operator);
+          showBanner(explain(err));
+        } else {
+          logOut(explain(err));
+        }
+      }
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})();
