@@ -70,6 +70,7 @@ lint: $(APP_VENV)/.installed
 bench: setup $(MODEL) ## latency and memory figures, written to bench/results/
 	$(PYTHON) -m bench.chat_turns --db sqlite
 	$(PYTHON) -m bench.chat_turns --db postgresql
+	$(PYTHON) -m bench.handoff
 
 clean:
 	rm -rf var models .rasa
