@@ -150,9 +150,7 @@ class ConversationService:
     async def _leave_queue(self, session: ConversationSession) -> TurnResult:
         """The customer stops waiting: counted as abandoned, and the bot carries on where it was."""
         try:
-            await self._rasa.append_events(
-                session.rasa_sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
-            )
+            await self._rasa.resume(session.rasa_sender_id)
         except DialogueUnavailable:
             reply = Reply(self._messages.get("bot_still_unavailable", session.language))
             await self._store_replies(session, "system", (reply,))

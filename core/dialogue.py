@@ -60,6 +60,16 @@ class RasaClient:
         except httpx.HTTPError as exc:
             raise DialogueUnavailable(f"events not appended: {exc!r}") from exc
 
+    async def resume(self, sender_id: str) -> None:
+        """Hand a paused conversation back to the bot, which keeps its slots and form progress.
+
+        A paused tracker ends on action_handoff; the bot expects the next message only after
+        action_listen, so both are appended (without it the next turn falls to the fallback).
+        """
+        await self.append_events(
+            sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        )
+
     async def _post_once(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """POST, retried only when the connection was refused: the message surely never arrived."""
         attempts = self._settings.connect_retries + 1

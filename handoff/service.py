@@ -245,11 +245,7 @@ class HandoffService:
         async with self._sessions() as db:
             ticket = await _own_ticket(db, ticket_id, operator)
             sender_id = (await _session_of(db, ticket)).rasa_sender_id
-        # A paused tracker ends on action_handoff; the bot expects the next message only after
-        # action_listen, so both are appended (without it the next turn falls to the fallback).
-        await self._rasa.append_events(
-            sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
-        )
+        await self._rasa.resume(sender_id)
         async with self._sessions() as db, db.begin():
             ticket = await _own_ticket(db, ticket_id, operator)
             session = await _session_of(db, ticket)
