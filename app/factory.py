@@ -84,14 +84,18 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 SWEEP_EVERY_S = 30.0
+# A waiting customer hears about a new place in the queue at most this often.
+POSITION_UPDATE_EVERY = timedelta(minutes=1)
 
 
 async def _sweep_stale_waits(conversations: ConversationService, timeout_minutes: int) -> None:
-    """Every half minute: waits longer than the timeout end as abandoned (the customer is told)."""
+    """Every half minute: waits longer than the timeout end as abandoned (the customer is told),
+    and waiting customers whose place changed are told the new one."""
     while True:
         await asyncio.sleep(SWEEP_EVERY_S)
         try:
             await conversations.abandon_stale_waits(timedelta(minutes=timeout_minutes))
+            await conversations.announce_queue_positions(POSITION_UPDATE_EVERY)
         except Exception:  # a database hiccup must not end the sweeper
             logger.exception("queue sweep failed")
 

@@ -27,7 +27,14 @@ from core.repo.sessions import (
     open_session,
     record_event,
 )
-from core.repo.tickets import queue_position, recent_wait_per_position, survey_pending, ticket_of_session
+from core.repo.tickets import (
+    aware,
+    last_position_notice,
+    queue_position,
+    recent_wait_per_position,
+    survey_pending,
+    ticket_of_session,
+)
 from core.schemas import Button, InboundTurn, Reply, TurnResult
 
 logger = logging.getLogger(__name__)
@@ -133,19 +140,46 @@ class ConversationService:
         self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
         self._bus.publish(message_event(note))
 
-    async def _queue_notice(self, session: ConversationSession) -> Reply:
-        """Where the customer stands in the queue, and the way back to the bot."""
-        async with self._sessions() as db:
+    async def _announce_position(self, session: ConversationSession) -> Reply:
+        """Tell the customer where they stand in the queue, with the way back to the bot."""
+        async with self._sessions() as db, db.begin():
             ticket = await ticket_of_session(db, session.id)
             assert ticket is not None
             position = await queue_position(db, ticket)
-            per_position = await recent_wait_per_position(db)
-        minutes = max(1, round(position * per_position / 60))
-        lang = session.language
-        return Reply(
-            self._messages.get("queue_position", lang, position=str(position), minutes=str(minutes)),
-            (Button(self._messages.get("back_to_bot_button", lang), BACK_TO_BOT),),
-        )
+            minutes = max(1, round(position * await recent_wait_per_position(db) / 60))
+            lang = session.language
+            notice = Reply(
+                self._messages.get("queue_position", lang, position=str(position), minutes=str(minutes)),
+                (Button(self._messages.get("back_to_bot_button", lang), BACK_TO_BOT),),
+            )
+            message = add_message(
+                db, session.id, "out", "system", notice.text,
+                {"buttons": [asdict(b) for b in notice.buttons], "queue_position": position},
+            )  # fmt: skip
+        self._bus.publish(message_event(message))
+        return notice
+
+    async def announce_queue_positions(self, min_interval: timedelta) -> int:
+        """Waiting customers whose place changed hear it, at most once per `min_interval`."""
+        now = utcnow()
+        async with self._sessions() as db:
+            waiting = list(await db.scalars(select(HandoffTicket).where(HandoffTicket.status == "queued")))
+            due = []
+            for ticket in waiting:
+                last = await last_position_notice(db, ticket.session_id)
+                position = await queue_position(db, ticket)
+                if last is None or (
+                    last.payload is not None
+                    and last.payload.get("queue_position") != position
+                    and now - aware(last.created_at) >= min_interval
+                ):
+                    due.append(ticket.session_id)
+        for session_id in due:
+            async with self._sessions() as db:
+                session = await db.get(ConversationSession, session_id)
+            if session is not None and session.state == SessionState.QUEUED.value:
+                await self._announce_position(session)
+        return len(due)
 
     async def _leave_queue(self, session: ConversationSession) -> TurnResult:
         """The customer stops waiting: counted as abandoned, and the bot carries on where it was."""
@@ -211,8 +245,7 @@ class ConversationService:
                 topic=str(handoff.get("topic") or "general"),
                 summary=str(handoff.get("summary") or ""),
             )
-            notice = await self._queue_notice(session)
-            await self._store_replies(session, "system", (notice,))
+            notice = await self._announce_position(session)
             return TurnResult(session.id, SessionState.QUEUED.value, (*replies, notice))
         return TurnResult(session.id, session.state, replies)
 
@@ -226,8 +259,7 @@ class ConversationService:
             topic="general",
             summary=f"The bot failed to answer ({error[:120]}); the customer got a holding reply.",
         )
-        notice = await self._queue_notice(session)
-        await self._store_replies(session, "system", (notice,))
+        notice = await self._announce_position(session)
         return TurnResult(session.id, SessionState.QUEUED.value, (reply, notice))
 
     async def _store_replies(

@@ -15,6 +15,7 @@ from sqlalchemy import Select, case, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import ConversationSession, HandoffTicket, SessionEvent
+from core.repo.tickets import aware
 from handoff.kpi import EventRow, KpiData, Period, SessionRow, TicketRow
 
 # Event kinds after which a session waits for an operator, and those that end the wait. A transfer
@@ -58,8 +59,8 @@ async def load_kpi_data(db: AsyncSession, period: Period) -> KpiData:
         ).where(HandoffTicket.session_id.in_(wanted))
     )
     return KpiData(
-        events=[EventRow(sid, kind, _aware(at), _detail(det), to) for sid, kind, at, det, to in events],
-        sessions=[SessionRow(sid, cid, ch, lang, _aware(at)) for sid, cid, ch, lang, at in sessions],
+        events=[EventRow(sid, kind, aware(at), _detail(det), to) for sid, kind, at, det, to in events],
+        sessions=[SessionRow(sid, cid, ch, lang, aware(at)) for sid, cid, ch, lang, at in sessions],
         tickets=[TicketRow(*row) for row in tickets],
     )
 
@@ -85,11 +86,6 @@ def _waiting_at(moment: datetime) -> Select[tuple[int]]:
 def _utc(moment: datetime) -> datetime:
     # Rows are written in UTC; SQLite compares the stored text, so the bounds must be UTC as well.
     return moment.astimezone(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _detail(detail: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from core.models import (
     utcnow,
 )
 from core.repo.sessions import add_message, change_state, record_event, transcript
+from core.repo.tickets import aware
 from handoff.errors import NotYourTicket, TicketConflict, TicketNotFound
 from handoff.passwords import new_token, token_digest, verify_password
 
@@ -87,7 +88,7 @@ class HandoffService:
                 .where(OperatorToken.token_hash == token_digest(token))
             )
             found = row.first()
-        if found is None or _aware(found[1]) < utcnow():
+        if found is None or aware(found[1]) < utcnow():
             return None
         return found[0]
 
@@ -259,11 +260,6 @@ class HandoffService:
             )  # fmt: skip
         self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
         self._bus.publish(message_event(back))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def _finish(ticket: HandoffTicket, disposition: str) -> None:

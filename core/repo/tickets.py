@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import HandoffTicket, SessionEvent, TicketStatus, utcnow
+from core.models import HandoffTicket, Message, SessionEvent, TicketStatus, utcnow
 
 DEFAULT_WAIT_PER_POSITION_S = 120.0
 
@@ -63,3 +63,19 @@ async def survey_pending(db: AsyncSession, session_id: int) -> bool:
         )
     )
     return kinds == {"survey_asked"}
+
+
+async def last_position_notice(db: AsyncSession, session_id: int) -> Message | None:
+    """The latest "you are number N in the queue" message of a session."""
+    recent = await db.scalars(
+        select(Message)
+        .where(Message.session_id == session_id, Message.author == "system")
+        .order_by(Message.id.desc())
+        .limit(20)
+    )
+    return next((m for m in recent if (m.payload or {}).get("queue_position") is not None), None)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

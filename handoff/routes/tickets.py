@@ -9,8 +9,8 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, model_validator
 
 from core.models import HandoffTicket, Operator, utcnow
+from core.repo.tickets import aware
 from handoff.deps import CurrentOperator, HandoffDep
-from handoff.service import _aware
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
 
@@ -85,7 +85,7 @@ def _matches(ticket: HandoffTicket, operator: Operator | None) -> bool:
 
 
 def _public(ticket: HandoffTicket, operator: Operator | None = None) -> TicketPublic:
-    created = _aware(ticket.created_at)
+    created = aware(ticket.created_at)
     return TicketPublic(
         id=ticket.id,
         session_id=ticket.session_id,

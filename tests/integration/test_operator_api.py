@@ -234,3 +234,24 @@ async def test_an_unanswered_wait_times_out_as_abandoned(front_line_without_bot:
     ]
     ticket = await front_line_without_bot.ticket(session_id)
     assert ticket is not None and ticket.disposition == "abandoned"
+
+
+async def test_waiting_customers_hear_when_their_place_changes(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    http = front_line_without_bot.http
+    conversations = front_line_without_bot.app.state.conversations
+    await add_operator(settings_without_bot, "anna", "Anna")
+    auth = await log_in(http, "anna")
+    first = await escalated_customer(front_line_without_bot)
+    second = await escalated_customer(front_line_without_bot)
+    assert "number 2 in the queue" in second.text
+    assert await conversations.announce_queue_positions(timedelta(0)) == 0  # nothing changed
+
+    ticket_id = {
+        t["session_id"]: t["id"] for t in (await http.get("/api/operator/queue", headers=auth)).json()
+    }[first.last["session_id"]]
+    await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=auth)
+    assert await conversations.announce_queue_positions(timedelta(minutes=1)) == 0  # told less than 1 min ago
+    assert await conversations.announce_queue_positions(timedelta(0)) == 1
+    assert "number 1 in the queue" in (await customer_sees(front_line_without_bot, second))[-1]["text"]
