@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             from handoff.operators import main as operators
 
             operators(["demo"])  # prints the demo operator's log-in for the operator API
-            print(f"Operator API: {base}/docs#/operator (Authorize with the token from /api/operator/login)")
+            print(f"Operator console: {base}/console   operator API: {base}/docs#/operator")
             chat_loop(base)
         else:
             _wait_for_any_exit(services)

@@ -39,7 +39,7 @@ async def log_in(http: httpx.AsyncClient, login: str) -> str:
 
 async def escalation_to_card(base: str, token: str) -> list[float]:
     samples: list[float] = []
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = bearer(token)
     async with (
         httpx.AsyncClient(base_url=base, timeout=30) as http,
         http.stream("GET", "/api/operator/events", params={"token": token}) as stream,
@@ -66,27 +66,31 @@ async def _next_queued(lines: object) -> int:
     raise RuntimeError("event stream ended")
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def queue_customers(http: httpx.AsyncClient, count: int, token: str) -> list[int]:
+    """`count` customers write at once (no bot, so each is queued); the waiting tickets' ids."""
+    await asyncio.gather(
+        *(
+            http.post("/api/chat", json={"customer": f"q-{uuid.uuid4().hex[:8]}", "text": "hi"})
+            for _ in range(count)
+        )
+    )
+    return [t["id"] for t in (await http.get("/api/operator/queue", headers=bearer(token))).json()]
+
+
 async def claims(base: str, tokens: list[str]) -> list[float]:
     samples: list[float] = []
     limits = httpx.Limits(max_connections=OPERATORS + 10)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         for _ in range(CLAIM_ROUNDS):
-            await asyncio.gather(
-                *(
-                    http.post("/api/chat", json={"customer": f"q-{uuid.uuid4().hex[:8]}", "text": "hi"})
-                    for _ in tokens
-                )
-            )
-            queue = (
-                await http.get("/api/operator/queue", headers={"Authorization": f"Bearer {tokens[0]}"})
-            ).json()
-            ids = [t["id"] for t in queue][: len(tokens)]
+            ids = (await queue_customers(http, len(tokens), tokens[0]))[: len(tokens)]
 
             async def claim(token: str, ticket_id: int) -> None:
                 started = time.perf_counter()
-                response = await http.post(
-                    f"/api/operator/tickets/{ticket_id}/claim", headers={"Authorization": f"Bearer {token}"}
-                )
+                response = await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=bearer(token))
                 samples.append(time.perf_counter() - started)
                 assert response.status_code == 200, response.text
 
@@ -95,7 +99,7 @@ async def claims(base: str, tokens: list[str]) -> list[float]:
                 *(
                     http.post(
                         f"/api/operator/tickets/{tid}/close",
-                        headers={"Authorization": f"Bearer {token}"},
+                        headers=bearer(token),
                         json={"disposition": "resolved"},
                     )
                     for token, tid in zip(tokens, ids, strict=True)
@@ -109,20 +113,10 @@ async def staggered_claims(base: str, tokens: list[str]) -> list[float]:
     samples: list[float] = []
     limits = httpx.Limits(max_connections=OPERATORS + 10)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
-        for _ in range(CLAIM_ROUNDS):
-            await asyncio.gather(
-                *(
-                    http.post("/api/chat", json={"customer": f"s-{uuid.uuid4().hex[:8]}", "text": "hi"})
-                    for _ in tokens
-                )
-            )
-        queue = (
-            await http.get("/api/operator/queue", headers={"Authorization": f"Bearer {tokens[0]}"})
-        ).json()
-        ids = iter(t["id"] for t in queue)
+        ids = iter(await queue_customers(http, len(tokens) * CLAIM_ROUNDS, tokens[0]))
 
         async def operator(token: str) -> None:
-            auth = {"Authorization": f"Bearer {token}"}
+            auth = bearer(token)
             for _ in range(CLAIM_ROUNDS):
                 await asyncio.sleep(random.uniform(0, 1.0))  # reading the card before claiming
                 ticket_id = next(ids)

@@ -29,11 +29,12 @@ from core.repo.sessions import (
 )
 from core.repo.tickets import (
     aware,
-    last_position_notice,
+    last_position_notices,
     queue_position,
     recent_wait_per_position,
     survey_pending,
     ticket_of_session,
+    waiting_sessions_in_order,
 )
 from core.schemas import Button, InboundTurn, Reply, TurnResult
 
@@ -141,45 +142,52 @@ class ConversationService:
         self._bus.publish(message_event(note))
 
     async def _announce_position(self, session: ConversationSession) -> Reply:
-        """Tell the customer where they stand in the queue, with the way back to the bot."""
+        """Tell a customer who just joined the queue where they stand, with the way back to the bot."""
         async with self._sessions() as db, db.begin():
             ticket = await ticket_of_session(db, session.id)
             assert ticket is not None
             position = await queue_position(db, ticket)
-            minutes = max(1, round(position * await recent_wait_per_position(db) / 60))
-            lang = session.language
-            notice = Reply(
-                self._messages.get("queue_position", lang, position=str(position), minutes=str(minutes)),
-                (Button(self._messages.get("back_to_bot_button", lang), BACK_TO_BOT),),
-            )
-            message = add_message(
-                db, session.id, "out", "system", notice.text,
-                {"buttons": [asdict(b) for b in notice.buttons], "queue_position": position},
-            )  # fmt: skip
+            message = self._position_notice(db, session, position, await recent_wait_per_position(db))
         self._bus.publish(message_event(message))
-        return notice
+        return Reply(message.text, tuple(Button(**b) for b in (message.payload or {})["buttons"]))
+
+    def _position_notice(
+        self, db: AsyncSession, session: ConversationSession, position: int, wait_per_position_s: float
+    ) -> Message:
+        minutes = max(1, round(position * wait_per_position_s / 60))
+        lang = session.language
+        text = self._messages.get("queue_position", lang, position=str(position), minutes=str(minutes))
+        button = {"title": self._messages.get("back_to_bot_button", lang), "payload": BACK_TO_BOT}
+        return add_message(
+            db, session.id, "out", "system", text, {"buttons": [button], "queue_position": position}
+        )
 
     async def announce_queue_positions(self, min_interval: timedelta) -> int:
-        """Waiting customers whose place changed hear it, at most once per `min_interval`."""
+        """Waiting customers whose place changed hear it, at most once per `min_interval`.
+
+        One pass over the queue: positions from one ordered query, notices written in one transaction.
+        """
         now = utcnow()
-        async with self._sessions() as db:
-            waiting = list(await db.scalars(select(HandoffTicket).where(HandoffTicket.status == "queued")))
-            due = []
-            for ticket in waiting:
-                last = await last_position_notice(db, ticket.session_id)
-                position = await queue_position(db, ticket)
-                if last is None or (
-                    last.payload is not None
-                    and last.payload.get("queue_position") != position
-                    and now - aware(last.created_at) >= min_interval
-                ):
-                    due.append(ticket.session_id)
-        for session_id in due:
-            async with self._sessions() as db:
-                session = await db.get(ConversationSession, session_id)
-            if session is not None and session.state == SessionState.QUEUED.value:
-                await self._announce_position(session)
-        return len(due)
+        async with self._sessions() as db, db.begin():
+            waiting = await waiting_sessions_in_order(db)
+            last = await last_position_notices(db, waiting)
+            due = {
+                session_id: position
+                for position, session_id in enumerate(waiting, start=1)
+                if session_id not in last
+                or (
+                    (last[session_id].payload or {}).get("queue_position") != position
+                    and now - aware(last[session_id].created_at) >= min_interval
+                )
+            }
+            if not due:
+                return 0
+            wait = await recent_wait_per_position(db)
+            sessions = await db.scalars(select(ConversationSession).where(ConversationSession.id.in_(due)))
+            sent = [self._position_notice(db, s, due[s.id], wait) for s in sessions]
+        for message in sent:
+            self._bus.publish(message_event(message))
+        return len(sent)
 
     async def _leave_queue(self, session: ConversationSession) -> TurnResult:
         """The customer stops waiting: counted as abandoned, and the bot carries on where it was."""

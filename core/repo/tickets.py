@@ -65,15 +65,26 @@ async def survey_pending(db: AsyncSession, session_id: int) -> bool:
     return kinds == {"survey_asked"}
 
 
-async def last_position_notice(db: AsyncSession, session_id: int) -> Message | None:
-    """The latest "you are number N in the queue" message of a session."""
-    recent = await db.scalars(
-        select(Message)
-        .where(Message.session_id == session_id, Message.author == "system")
-        .order_by(Message.id.desc())
-        .limit(20)
+async def waiting_sessions_in_order(db: AsyncSession) -> list[int]:
+    """Session ids of the queue, next to be served first (the order queue_position counts in)."""
+    rows = await db.scalars(
+        select(HandoffTicket.session_id)
+        .where(HandoffTicket.status == TicketStatus.QUEUED.value)
+        .order_by(HandoffTicket.priority.desc(), HandoffTicket.id)
     )
-    return next((m for m in recent if (m.payload or {}).get("queue_position") is not None), None)
+    return list(rows)
+
+
+async def last_position_notices(db: AsyncSession, session_ids: list[int]) -> dict[int, Message]:
+    """The latest "you are number N in the queue" message of each session, in one query."""
+    if not session_ids:
+        return {}
+    rows = await db.scalars(
+        select(Message)
+        .where(Message.session_id.in_(session_ids), Message.author == "system")
+        .order_by(Message.id)
+    )
+    return {m.session_id: m for m in rows if (m.payload or {}).get("queue_position") is not None}
 
 
 def aware(moment: datetime) -> datetime:
