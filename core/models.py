@@ -119,6 +119,11 @@ class TicketStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class TicketKind(enum.StrEnum):
+    SESSION = "session"
+    CALLBACK = "callback"
+
+
 class HandoffTicket(Base):
     """A session waiting for (or handled by) a person, with the context card frozen at escalation."""
 
@@ -138,8 +143,19 @@ class HandoffTicket(Base):
     closed_at: Mapped[datetime | None]
     disposition: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "session": a conversation waiting for a person; "callback": a task to call the customer back.
+    kind: Mapped[str] = mapped_column(String(16), default=TicketKind.SESSION.value, server_default="session")
+    callback_phone: Mapped[str | None] = mapped_column(String(32))
+    # A callback requested out of hours is due when the contact centre opens again.
+    callback_after: Mapped[datetime | None]
+    # Auto-offer: the operator the ticket is reserved for, for a few seconds, and since when.
+    offered_to: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    offered_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_handoff_tickets_status_priority", "status", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_handoff_tickets_status_priority", "status", "priority", "created_at"),
+        Index("ix_handoff_tickets_kind_status", "kind", "status"),
+    )
 
 
 class Operator(Base):
