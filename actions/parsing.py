@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 from core.catalogue import Catalogue, Tariff
 from core.digits import to_ascii_digits
+from core.phones import normalise_phone as normalise_phone  # re-exported for the order form
 
-_PHONE_SEPARATORS = re.compile(r"[\s().\-\u200e\u200f]")
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:[-'’.][^\W\d_]+)*\.?$")
 _ORDER_NUMBER = re.compile(r"(?<!\d)(\d{7})(?!\d)")
 
@@ -19,18 +19,6 @@ MONTHS = [
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 ]  # fmt: skip
-
-
-def normalise_phone(text: str) -> str | None:
-    """'+7 (916) 123-45-67' -> '+79161234567'; None when it is not 7 to 15 digits."""
-    compact = _PHONE_SEPARATORS.sub("", to_ascii_digits(text.strip()))
-    plus = compact.startswith("+") or compact.startswith("00")
-    digits = compact.lstrip("+")
-    if compact.startswith("00"):
-        digits = compact[2:]
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
-        return None
-    return ("+" if plus else "") + digits
 
 
 def parse_full_name(text: str) -> str | None:

@@ -19,6 +19,7 @@ from core.db import create_engine, create_session_factory
 from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable
 from core.events import EventBus
+from core.hours import load_business_hours
 from core.messages import load_system_messages
 from core.migrate import upgrade_async
 from core.settings import PROJECT_ROOT, Settings
@@ -47,13 +48,12 @@ def create_app(settings: Settings) -> FastAPI:
             max_text_length=settings.max_text_length,
             session_idle_minutes=settings.session_idle_minutes,
             bus=bus,
+            hours=load_business_hours(settings.hours_path),
         )
         app.state.handoff = HandoffService(
             sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite", bus=bus
         )
-        sweeper = asyncio.create_task(
-            _sweep_stale_waits(app.state.conversations, settings.queue_timeout_minutes), name="queue-sweeper"
-        )
+        sweeper = asyncio.create_task(_sweep_queue(app.state.conversations, settings), name="queue-sweeper")
         try:
             yield
         finally:
@@ -88,13 +88,17 @@ SWEEP_EVERY_S = 30.0
 POSITION_UPDATE_EVERY = timedelta(minutes=1)
 
 
-async def _sweep_stale_waits(conversations: ConversationService, timeout_minutes: int) -> None:
+async def _sweep_queue(conversations: ConversationService, settings: Settings) -> None:
     """Every half minute: waits longer than the timeout end as abandoned (the customer is told),
-    and waiting customers whose place changed are told the new one."""
+    long waits are offered a callback, and customers whose place changed are told the new one."""
     while True:
         await asyncio.sleep(SWEEP_EVERY_S)
         try:
-            await conversations.abandon_stale_waits(timedelta(minutes=timeout_minutes))
+            await conversations.abandon_stale_waits(timedelta(minutes=settings.queue_timeout_minutes))
+            if settings.callback_offer_after_minutes > 0:
+                await conversations.offer_callbacks_to_long_waits(
+                    timedelta(minutes=settings.callback_offer_after_minutes)
+                )
             await conversations.announce_queue_positions(POSITION_UPDATE_EVERY)
         except Exception:  # a database hiccup must not end the sweeper
             logger.exception("queue sweep failed")

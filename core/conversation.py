@@ -4,21 +4,40 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.callbacks import (
+    AWAITING_PHONE,
+    CALLBACK,
+    awaiting_phone,
+    callback_buttons,
+    known_phone,
+    register_callback,
+)
 from core.card import build_card, dialogue_state
 from core.dialogue import RasaClient
 from core.digits import to_ascii_digits
 from core.errors import DialogueUnavailable, InvalidTurn
 from core.events import EventBus, LiveEvent, message_event
+from core.hours import ALWAYS_OPEN, BusinessHours
 from core.locks import KeyedLocks
 from core.messages import SystemMessages
-from core.models import ConversationSession, Customer, HandoffTicket, Message, SessionState, utcnow
-from core.repo.customers import get_or_create_customer
+from core.models import (
+    ConversationSession,
+    Customer,
+    HandoffTicket,
+    Message,
+    SessionEvent,
+    SessionState,
+    TicketKind,
+    utcnow,
+)
+from core.phones import normalise_phone
+from core.repo.customers import fill_customer_card, get_or_create_customer
 from core.repo.sessions import (
     add_message,
     change_state,
@@ -56,8 +75,10 @@ class ConversationService:
         max_text_length: int,
         session_idle_minutes: int,
         bus: EventBus | None = None,
+        hours: BusinessHours = ALWAYS_OPEN,
     ) -> None:
         self._bus = bus if bus is not None else EventBus()
+        self._hours = hours
         self._sessions = sessions
         self._rasa = rasa
         self._messages = messages
@@ -104,6 +125,12 @@ class ConversationService:
             return TurnResult(session.id, session.state, ())
         if text == BACK_TO_BOT:
             return await self._leave_queue(session)
+        if text == CALLBACK:
+            return await self._accept_callback(session)
+        async with self._sessions() as db:
+            asked_for_phone = await awaiting_phone(db, session.id)
+        if asked_for_phone:
+            return await self._take_callback_phone(session, text)
         reply = Reply(self._messages.get("waiting_for_operator", session.language))
         await self._store_replies(session, "system", (reply,))
         return TurnResult(session.id, session.state, (reply,))
@@ -115,7 +142,9 @@ class ConversationService:
             stale = list(
                 await db.scalars(
                     select(HandoffTicket.id).where(
-                        HandoffTicket.status == "queued", HandoffTicket.created_at < cutoff
+                        HandoffTicket.status == "queued",
+                        HandoffTicket.kind == TicketKind.SESSION.value,
+                        HandoffTicket.created_at < cutoff,
                     )
                 )
             )
@@ -212,6 +241,151 @@ class ConversationService:
         await self._store_replies(session, "system", (reply,))
         return TurnResult(session.id, SessionState.BOT.value, (reply,))
 
+    async def _after_escalation(self, session: ConversationSession) -> Reply:
+        """Open: the customer hears their place in the queue. Closed: nobody would answer, so a
+        callback is offered (the ticket stays queued in case the customer prefers to wait)."""
+        if self._hours.is_open(utcnow()):
+            return await self._announce_position(session)
+        return await self._offer_callback(session.id, "closed")
+
+    async def _offer_callback(self, session_id: int, why: str) -> Reply:
+        async with self._sessions() as db, db.begin():
+            session = await db.get(ConversationSession, session_id)
+            ticket = await ticket_of_session(db, session_id)
+            assert session is not None and ticket is not None
+            lang = session.language
+            if why == "closed":
+                opening = self._when(self._hours.next_opening(utcnow()), lang)
+                text = self._messages.get("closed_offer_callback", lang, opening=opening)
+            else:
+                text = self._messages.get("long_wait_offer_callback", lang)
+            titles = (
+                self._messages.get("callback_button", lang),
+                self._messages.get("back_to_bot_button", lang),
+            )
+            buttons = callback_buttons(titles, BACK_TO_BOT)
+            message = add_message(
+                db, session_id, "out", "system", text, {"buttons": buttons, "callback_offer": why}
+            )
+            await record_event(
+                db,
+                session,
+                "callback_offered",
+                session.state,
+                session.state,
+                {"ticket_id": ticket.id, "why": why},
+            )
+        self._bus.publish(message_event(message))
+        return Reply(text, tuple(Button(**b) for b in buttons))
+
+    def _when(self, moment: datetime | None, language: str) -> str:
+        """An opening time as the customer reads it: local to the contact centre, with its zone."""
+        if moment is None:
+            return self._messages.get("when_we_open", language)
+        local = moment.astimezone(self._hours.timezone)
+        return f"{local:%Y-%m-%d %H:%M} ({self._hours.timezone.key})"
+
+    async def offer_callbacks_to_long_waits(self, after: timedelta) -> int:
+        """Customers waiting longer than `after` are offered a callback, once per session."""
+        cutoff = utcnow() - after
+        async with self._sessions() as db:
+            waiting = list(
+                await db.scalars(
+                    select(HandoffTicket.session_id).where(
+                        HandoffTicket.status == "queued",
+                        HandoffTicket.kind == TicketKind.SESSION.value,
+                        HandoffTicket.created_at < cutoff,
+                    )
+                )
+            )
+            offered = set(
+                await db.scalars(
+                    select(SessionEvent.session_id).where(
+                        SessionEvent.session_id.in_(waiting), SessionEvent.kind == "callback_offered"
+                    )
+                )
+            )
+        due = [session_id for session_id in waiting if session_id not in offered]
+        for session_id in due:
+            await self._offer_callback(session_id, "long_wait")
+        return len(due)
+
+    async def _accept_callback(self, session: ConversationSession) -> TurnResult:
+        async with self._sessions() as db:
+            phone = await known_phone(db, session)
+        if phone is None:
+            return await self._ask_for_phone(session, "callback_phone_question")
+        return await self._confirm_callback(session, phone)
+
+    async def _take_callback_phone(self, session: ConversationSession, text: str) -> TurnResult:
+        phone = normalise_phone(text)
+        if phone is None:
+            return await self._ask_for_phone(session, "callback_phone_invalid")
+        return await self._confirm_callback(session, phone)
+
+    async def _ask_for_phone(self, session: ConversationSession, key: str) -> TurnResult:
+        async with self._sessions() as db, db.begin():
+            question = add_message(
+                db, session.id, "out", "system", self._messages.get(key, session.language),
+                {"awaiting": AWAITING_PHONE},
+            )  # fmt: skip
+        self._bus.publish(message_event(question))
+        return TurnResult(session.id, session.state, (Reply(question.text),))
+
+    async def _confirm_callback(self, session: ConversationSession, phone: str) -> TurnResult:
+        confirmation = await self._convert_to_callback(session.id, phone)
+        if confirmation is None:  # an operator claimed the session meanwhile and is answering
+            return TurnResult(session.id, SessionState.OPERATOR.value, ())
+        return TurnResult(session.id, SessionState.CLOSED.value, (Reply(confirmation.text),))
+
+    async def _convert_to_callback(self, session_id: int, phone: str) -> Message | None:
+        """The waiting ticket becomes a callback task, due now or when the centre opens again."""
+        now = utcnow()
+        due = now if self._hours.is_open(now) else (self._hours.next_opening(now) or now)
+        async with self._sessions() as db, db.begin():
+            session = await db.get(ConversationSession, session_id, with_for_update=True)
+            ticket = await ticket_of_session(db, session_id)
+            assert session is not None
+            if ticket is None or ticket.status != "queued":
+                return None
+            await fill_customer_card(db, session.customer_id, None, phone)
+            await register_callback(db, session, ticket, phone, due)
+            lang = session.language
+            when = (
+                self._messages.get("callback_soon", lang)
+                if due <= now
+                else self._messages.get("callback_when_open", lang, opening=self._when(due, lang))
+            )
+            text = self._messages.get("callback_confirmed", lang, phone=phone, when=when)
+            confirmation = add_message(db, session_id, "out", "system", text)
+            ticket_id = ticket.id
+        logger.info("callback requested ticket_id=%s session_id=%s", ticket_id, session_id)
+        self._bus.publish(LiveEvent("ticket_queued", {"ticket_id": ticket_id, "session_id": session_id}))
+        self._bus.publish(message_event(confirmation))
+        return confirmation
+
+    async def request_callback(
+        self, session_id: int, *, phone: str | None, reason: str, topic: str, summary: str
+    ) -> int:
+        """For channels (the voice menu): store a callback task with the context card; the session
+        ends. Uses the session's waiting ticket if there is one. Returns the ticket id."""
+        async with self._sessions() as db:
+            session = await db.get(ConversationSession, session_id)
+            if session is None:
+                raise LookupError(f"no session {session_id}")
+            ticket = await ticket_of_session(db, session_id)
+            phone = phone or await known_phone(db, session)
+        if phone is None:
+            raise ValueError("no number to call back")
+        if session.state != SessionState.QUEUED.value or ticket is None or ticket.status != "queued":
+            await self.escalate(session_id, reason=reason, topic=topic, summary=summary)
+        if await self._convert_to_callback(session_id, phone) is None:
+            raise LookupError(f"session {session_id} was claimed by an operator meanwhile")
+        async with self._sessions() as db:
+            ticket = await ticket_of_session(db, session_id)
+            assert ticket is not None
+            return ticket.id
+
     async def _take_rating(self, turn: InboundTurn, text: str) -> TurnResult | None:
         """A 1-5 answer to the survey after an operator closed the session; None for anything else."""
         rating = to_ascii_digits(text)
@@ -253,7 +427,7 @@ class ConversationService:
                 topic=str(handoff.get("topic") or "general"),
                 summary=str(handoff.get("summary") or ""),
             )
-            notice = await self._announce_position(session)
+            notice = await self._after_escalation(session)
             return TurnResult(session.id, SessionState.QUEUED.value, (*replies, notice))
         return TurnResult(session.id, session.state, replies)
 
@@ -267,7 +441,7 @@ class ConversationService:
             topic="general",
             summary=f"The bot failed to answer ({error[:120]}); the customer got a holding reply.",
         )
-        notice = await self._announce_position(session)
+        notice = await self._after_escalation(session)
         return TurnResult(session.id, SessionState.QUEUED.value, (reply, notice))
 
     async def _store_replies(
@@ -339,6 +513,17 @@ class ConversationService:
             logger.info("session queued session_id=%s reason=%s ticket_id=%s", session.id, reason, ticket.id)
         self._bus.publish(LiveEvent("ticket_queued", {"ticket_id": ticket.id, "session_id": session_id}))
         return ticket.id
+
+    async def handle_media(self, turn: InboundTurn, ack_key: str) -> TurnResult:
+        """A file, sticker or contact: stored (its description in `text`, the file in `metadata`)
+        and acknowledged in the session's language; never sent to the bot, which cannot read it.
+        With people, the ack is the `<ack_key>_with_people` message, since the operator will look."""
+        async with self._locks.hold(turn.customer_key):
+            session = await self._store_inbound(turn, turn.text.strip() or "[file]")
+            key = ack_key if session.state == SessionState.BOT.value else f"{ack_key}_with_people"
+            reply = Reply(self._messages.get(key, session.language))
+            await self._store_replies(session, "system", (reply,))
+            return TurnResult(session.id, session.state, (reply,))
 
 
 def parse_bot_replies(raw: list[dict[str, Any]]) -> tuple[tuple[Reply, ...], dict[str, Any] | None]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,33 @@ class ActionsSettings(BaseModel):
     port: int = 5055
 
 
+class TelegramSettings(BaseModel):
+    """The Telegram channel; it starts with the app when a bot token is set."""
+
+    token: SecretStr = SecretStr("")
+    # Telegram's own, or a self-hosted Bot API server (tests point it at a fake).
+    api_base_url: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    # Webhook mode: the public HTTPS address Telegram posts to (ends with /telegram/webhook).
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    # Long-polling wait per getUpdates call, in seconds.
+    poll_timeout: int = 25
+    # Attempts for one outgoing message on 5xx or network errors (429 waits as told, not counted).
+    send_attempts: int = 6
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramSettings:
+        secret = self.webhook_secret.get_secret_value()
+        if self.token.get_secret_value() and self.mode == "webhook" and not secret:
+            raise ValueError("telegram webhook mode needs FRONTLINE_TELEGRAM__WEBHOOK_SECRET")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token.get_secret_value())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FRONTLINE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -46,6 +74,7 @@ class Settings(BaseSettings):
     db: DbSettings = Field(default_factory=DbSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     actions: ActionsSettings = Field(default_factory=ActionsSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     model_path: Path = PROJECT_ROOT / "models" / "frontline.tar.gz"
     catalogue_path: Path = PROJECT_ROOT / "business" / "catalogue.yml"
     default_language: str = "en"
@@ -54,6 +83,14 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 60
     # A customer waiting longer than this for an operator is told so, and the wait counts as abandoned.
     queue_timeout_minutes: int = 30
+    # Opening hours and holidays; outside them a person cannot answer, so a callback is offered.
+    hours_path: Path = PROJECT_ROOT / "business" / "hours.yml"
+    # A customer who has waited this long for an operator is offered a callback (0: never).
+    callback_offer_after_minutes: int = 5
+    # Offer each new ticket to the longest-idle free operator with the right skill and language.
+    auto_offer: bool = False
+    # How long an offered ticket stays reserved for that operator before it goes to the next one.
+    offer_timeout_seconds: int = 20
     log_level: str = "INFO"
 
 

@@ -21,7 +21,7 @@ from handoff.kpi import EventRow, KpiData, Period, SessionRow, TicketRow
 # Event kinds after which a session waits for an operator, and those that end the wait. A transfer
 # may or may not re-queue (to a topic or to a person): loading one session too many is harmless.
 _STARTS_WAITING = ("handoff_requested", "transferred")
-_ENDS_WAITING = ("claimed", "abandoned", "closed")
+_ENDS_WAITING = ("claimed", "abandoned", "closed", "callback_requested")
 
 
 async def load_kpi_data(db: AsyncSession, period: Period) -> KpiData:

@@ -24,6 +24,7 @@ from core.models import (
     OperatorToken,
     SessionEvent,
     SessionState,
+    TicketKind,
     TicketNote,
     TicketStatus,
     utcnow,
@@ -102,6 +103,15 @@ class HandoffService:
             )
             return list(rows)
 
+    async def callbacks(self, *, include_closed: bool = False) -> list[HandoffTicket]:
+        """Callback tasks, the ones due first; closed ones too when asked (the day's record)."""
+        async with self._sessions() as db:
+            query = select(HandoffTicket).where(HandoffTicket.kind == TicketKind.CALLBACK.value)
+            if not include_closed:
+                query = query.where(HandoffTicket.status != TicketStatus.CLOSED.value)
+            rows = await db.scalars(query.order_by(HandoffTicket.callback_after, HandoffTicket.id))
+            return list(rows)
+
     async def ticket_details(self, ticket_id: int) -> dict[str, Any]:
         """The frozen context card plus what happened since: the live transcript and private notes."""
         async with self._sessions() as db:
@@ -143,22 +153,32 @@ class HandoffService:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise TicketConflict(_why_not_claimed(ticket, operator))
             session = await _session_of(db, ticket)
-            await change_state(
-                db, session, SessionState.OPERATOR, "claimed",
-                {"ticket_id": ticket.id, "operator_id": operator.id},
-            )  # fmt: skip
-            joined = add_message(
-                db, session.id, "out", "system",
-                self._messages.get("operator_joined", session.language, name=operator.display_name),
-            )  # fmt: skip
+            joined = None
+            if ticket.kind == TicketKind.CALLBACK.value:
+                # A task, not a live conversation: the customer hears from the operator by phone.
+                await record_event(
+                    db, session, "callback_claimed", session.state, session.state,
+                    {"ticket_id": ticket.id, "operator_id": operator.id},
+                )  # fmt: skip
+            else:
+                await change_state(
+                    db, session, SessionState.OPERATOR, "claimed",
+                    {"ticket_id": ticket.id, "operator_id": operator.id},
+                )  # fmt: skip
+                joined = add_message(
+                    db, session.id, "out", "system",
+                    self._messages.get("operator_joined", session.language, name=operator.display_name),
+                )  # fmt: skip
         logger.info("ticket claimed ticket_id=%s operator_id=%s", ticket_id, operator.id)
         self._bus.publish(LiveEvent("ticket_claimed", {"ticket_id": ticket_id, "operator_id": operator.id}))
-        self._bus.publish(message_event(joined))
+        if joined is not None:
+            self._bus.publish(message_event(joined))
         return ticket
 
     async def reply(self, ticket_id: int, operator: Operator, text: str) -> Message:
         async with self._sessions() as db, db.begin():
             ticket = await _own_ticket(db, ticket_id, operator)
+            _live_conversation(ticket)
             session = await _session_of(db, ticket)
             if not await _has_event(db, session.id, "first_operator_reply", ticket.id):
                 await record_event(
@@ -181,31 +201,53 @@ class HandoffService:
     async def close(self, ticket_id: int, operator: Operator, disposition: str) -> None:
         if disposition not in DISPOSITIONS:
             raise ValueError(f"disposition must be one of {sorted(DISPOSITIONS)}")
+        told: list[Message] = []
         async with self._sessions() as db, db.begin():
             ticket = await _own_ticket(db, ticket_id, operator)
             session = await _session_of(db, ticket)
             _finish(ticket, disposition)
-            left = add_message(
+            if ticket.kind == TicketKind.CALLBACK.value:
+                # The conversation ended when the callback was booked; only the task is done now.
+                await record_event(
+                    db, session, "callback_closed", session.state, session.state,
+                    {"ticket_id": ticket.id, "operator_id": operator.id, "disposition": disposition},
+                )  # fmt: skip
+            else:
+                told = await self._end_conversation(db, session, ticket, operator, disposition)
+        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
+        for message in told:
+            self._bus.publish(message_event(message))
+
+    async def _end_conversation(
+        self,
+        db: AsyncSession,
+        session: ConversationSession,
+        ticket: HandoffTicket,
+        operator: Operator,
+        disposition: str,
+    ) -> list[Message]:
+        """The customer is told the operator left and, unless it was spam, asked for a rating."""
+        told = [
+            add_message(
                 db, session.id, "out", "system",
                 self._messages.get("operator_left", session.language, name=operator.display_name),
-            )  # fmt: skip
-            await change_state(
-                db, session, SessionState.CLOSED, "closed",
-                {"by": "operator", "ticket_id": ticket.id, "disposition": disposition},
-            )  # fmt: skip
-            survey = None
-            if disposition != "spam":
-                survey = add_message(
+            )
+        ]  # fmt: skip
+        await change_state(
+            db, session, SessionState.CLOSED, "closed",
+            {"by": "operator", "ticket_id": ticket.id, "disposition": disposition},
+        )  # fmt: skip
+        if disposition != "spam":
+            told.append(
+                add_message(
                     db, session.id, "out", "system", self._messages.get("survey_question", session.language),
                     {"buttons": [{"title": str(n), "payload": str(n)} for n in range(1, 6)]},
-                )  # fmt: skip
-                await record_event(
-                    db, session, "survey_asked", session.state, session.state, {"ticket_id": ticket.id}
                 )
-        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
-        for message in (left, survey):
-            if message is not None:
-                self._bus.publish(message_event(message))
+            )  # fmt: skip
+            await record_event(
+                db, session, "survey_asked", session.state, session.state, {"ticket_id": ticket.id}
+            )
+        return told
 
     async def transfer(
         self, ticket_id: int, operator: Operator, *, to_login: str | None, to_topic: str | None
@@ -232,19 +274,25 @@ class HandoffService:
                 )
                 detail["to_topic"] = to_topic
                 to_state = SessionState.QUEUED
-            await change_state(db, session, to_state, "transferred", detail)
-            note = add_message(
-                db, session.id, "out", "system", self._messages.get("transferred", session.language)
-            )
+            note = None
+            if ticket.kind == TicketKind.CALLBACK.value:
+                await record_event(db, session, "callback_transferred", session.state, session.state, detail)
+            else:
+                await change_state(db, session, to_state, "transferred", detail)
+                note = add_message(
+                    db, session.id, "out", "system", self._messages.get("transferred", session.language)
+                )
         kind = "ticket_queued" if to_topic else "ticket_claimed"
         self._bus.publish(LiveEvent(kind, {"ticket_id": ticket_id, "session_id": ticket.session_id}))
-        self._bus.publish(message_event(note))
+        if note is not None:
+            self._bus.publish(message_event(note))
         return ticket
 
     async def return_to_bot(self, ticket_id: int, operator: Operator) -> None:
         """Hands the session back; Rasa resumes the paused tracker, so the bot keeps what it knew."""
         async with self._sessions() as db:
             ticket = await _own_ticket(db, ticket_id, operator)
+            _live_conversation(ticket)
             sender_id = (await _session_of(db, ticket)).rasa_sender_id
         await self._rasa.resume(sender_id)
         async with self._sessions() as db, db.begin():
@@ -260,6 +308,11 @@ class HandoffService:
             )  # fmt: skip
         self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
         self._bus.publish(message_event(back))
+
+
+def _live_conversation(ticket: HandoffTicket) -> None:
+    if ticket.kind == TicketKind.CALLBACK.value:
+        raise TicketConflict(f"a callback task: call the customer at {ticket.callback_phone}, then close it")
 
 
 def _finish(ticket: HandoffTicket, disposition: str) -> None:

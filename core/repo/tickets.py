@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import HandoffTicket, Message, SessionEvent, TicketStatus, utcnow
+from core.models import HandoffTicket, Message, SessionEvent, TicketKind, TicketStatus, utcnow
 
 DEFAULT_WAIT_PER_POSITION_S = 120.0
 
@@ -29,6 +29,7 @@ async def queue_position(db: AsyncSession, ticket: HandoffTicket) -> int:
         .select_from(HandoffTicket)
         .where(
             HandoffTicket.status == TicketStatus.QUEUED.value,
+            HandoffTicket.kind == TicketKind.SESSION.value,
             HandoffTicket.id != ticket.id,
             (HandoffTicket.priority > ticket.priority)
             | ((HandoffTicket.priority == ticket.priority) & (HandoffTicket.id < ticket.id)),
@@ -69,7 +70,9 @@ async def waiting_sessions_in_order(db: AsyncSession) -> list[int]:
     """Session ids of the queue, next to be served first (the order queue_position counts in)."""
     rows = await db.scalars(
         select(HandoffTicket.session_id)
-        .where(HandoffTicket.status == TicketStatus.QUEUED.value)
+        .where(
+            HandoffTicket.status == TicketStatus.QUEUED.value, HandoffTicket.kind == TicketKind.SESSION.value
+        )
         .order_by(HandoffTicket.priority.desc(), HandoffTicket.id)
     )
     return list(rows)

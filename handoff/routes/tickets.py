@@ -28,6 +28,13 @@ class TicketPublic(BaseModel):
     operator_id: int | None
     created_at: datetime
     waiting_seconds: float
+    # "session" (a conversation waiting for a person) or "callback" (a task: call the customer back).
+    kind: str = "session"
+    callback_phone: str | None = None
+    # When a callback is due: at once, or when the contact centre opens again.
+    callback_after: datetime | None = None
+    # Auto-offer: the operator this ticket is reserved for at the moment, if any.
+    offered_to: int | None = None
     # Whether the ticket's topic and language are among the operator's skills and languages.
     matches_me: bool = False
 
@@ -99,6 +106,10 @@ def _public(ticket: HandoffTicket, operator: Operator | None = None) -> TicketPu
         operator_id=ticket.operator_id,
         created_at=created,
         waiting_seconds=round((utcnow() - created).total_seconds(), 1),
+        kind=ticket.kind,
+        callback_phone=ticket.callback_phone,
+        callback_after=aware(ticket.callback_after) if ticket.callback_after else None,
+        offered_to=ticket.offered_to,
         matches_me=_matches(ticket, operator),
     )
 
@@ -111,6 +122,15 @@ async def read_queue(
     matching the operator's skills and languages."""
     tickets = [_public(t, operator) for t in await handoff.queue()]
     return [t for t in tickets if t.matches_me] if mine else tickets
+
+
+@router.get("/callbacks", response_model=list[TicketPublic])
+async def read_callbacks(
+    handoff: HandoffDep, operator: CurrentOperator, include_closed: bool = False
+) -> list[TicketPublic]:
+    """Callback tasks (booked out of hours or instead of a long wait), the ones due first. Claim one,
+    call the number, then close it with a disposition, like a session."""
+    return [_public(t, operator) for t in await handoff.callbacks(include_closed=include_closed)]
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetails)
