@@ -5,7 +5,7 @@ number and close it with a disposition, like a session. The conversation itself 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,7 +55,8 @@ async def register_callback(
     """The waiting ticket becomes a callback task; the conversation ends (the customer was told)."""
     ticket.kind = TicketKind.CALLBACK.value
     ticket.callback_phone = phone
-    ticket.callback_after = due
+    # UTC: SQLite keeps no offset, and every other time in the store is UTC too.
+    ticket.callback_after = due.astimezone(UTC)
     ticket.offered_to = ticket.offered_at = None
     await change_state(
         db, session, SessionState.CLOSED, "callback_requested",
