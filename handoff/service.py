@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -32,7 +32,9 @@ from core.models import (
 from core.repo.sessions import add_message, change_state, record_event, transcript
 from core.repo.tickets import aware
 from handoff.errors import NotYourTicket, TicketConflict, TicketNotFound
+from handoff.offers import Candidate, idle_since, longest_idle
 from handoff.passwords import new_token, token_digest, verify_password
+from handoff.presence import Presence
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +58,11 @@ class HandoffService:
         serialize_claims: bool = False,
         token_ttl: timedelta = timedelta(hours=12),
         bus: EventBus | None = None,
+        offer_timeout: timedelta = timedelta(seconds=20),
     ) -> None:
         self._bus = bus if bus is not None else EventBus()
+        self.presence = Presence()
+        self._offer_timeout = offer_timeout
         self._sessions = sessions
         self._rasa = rasa
         self._messages = messages
@@ -103,6 +108,49 @@ class HandoffService:
             )
             return list(rows)
 
+    async def offer_waiting(self) -> int:
+        """Auto-offer: each waiting session goes to the longest-idle online operator with the right
+        skill and language; an offer nobody took in time goes to the next one. Returns offers made."""
+        online = self.presence.since()
+        if not online:
+            return 0
+        now = utcnow()
+        expired = now - self._offer_timeout
+        made: list[tuple[int, int, int]] = []
+        async with self._sessions() as db, db.begin():
+            candidates = {c.operator_id: c for c in await _offer_candidates(db, online, expired)}
+            waiting = await db.scalars(
+                select(HandoffTicket)
+                .where(
+                    HandoffTicket.status == TicketStatus.QUEUED.value,
+                    HandoffTicket.kind == TicketKind.SESSION.value,
+                    or_(HandoffTicket.offered_to.is_(None), HandoffTicket.offered_at < expired),
+                )
+                .order_by(HandoffTicket.priority.desc(), HandoffTicket.id)
+            )
+            for ticket in list(waiting):
+                before = frozenset({ticket.offered_to}) if ticket.offered_to else frozenset()
+                chosen = longest_idle(candidates.values(), ticket.topic, ticket.language, before)
+                chosen = chosen or longest_idle(candidates.values(), ticket.topic, ticket.language)
+                if chosen is None:
+                    continue
+                ticket.offered_to, ticket.offered_at = chosen.operator_id, now
+                del candidates[chosen.operator_id]  # one open offer per operator
+                session = await _session_of(db, ticket)
+                await record_event(
+                    db, session, "offered", session.state, session.state,
+                    {"ticket_id": ticket.id, "operator_id": chosen.operator_id},
+                )  # fmt: skip
+                made.append((ticket.id, ticket.session_id, chosen.operator_id))
+        for ticket_id, session_id, operator_id in made:
+            self._bus.publish(
+                LiveEvent(
+                    "ticket_offered",
+                    {"ticket_id": ticket_id, "session_id": session_id, "operator_id": operator_id},
+                )
+            )
+        return len(made)
+
     async def callbacks(self, *, include_closed: bool = False) -> list[HandoffTicket]:
         """Callback tasks, the ones due first; closed ones too when asked (the day's record)."""
         async with self._sessions() as db:
@@ -145,6 +193,12 @@ class HandoffService:
                     HandoffTicket.id == ticket_id,
                     HandoffTicket.status == TicketStatus.QUEUED.value,
                     active < operator.max_sessions,
+                    # An auto-offered ticket is reserved for its operator for a few seconds.
+                    or_(
+                        HandoffTicket.offered_to.is_(None),
+                        HandoffTicket.offered_to == operator.id,
+                        HandoffTicket.offered_at < now - self._offer_timeout,
+                    ),
                 )
                 .values(status=TicketStatus.ASSIGNED.value, operator_id=operator.id, claimed_at=now)
                 .execution_options(synchronize_session=False)
@@ -310,6 +364,55 @@ class HandoffService:
         self._bus.publish(message_event(back))
 
 
+async def _offer_candidates(
+    db: AsyncSession, online: dict[int, datetime], reserved_until: datetime
+) -> list[Candidate]:
+    """Online operators with their free places, skills, languages and how long they have been idle."""
+    operators = list(await db.scalars(select(Operator).where(Operator.id.in_(online))))
+    busy = dict(
+        (
+            await db.execute(
+                select(HandoffTicket.operator_id, func.count())
+                .where(
+                    HandoffTicket.operator_id.in_(online), HandoffTicket.status == TicketStatus.ASSIGNED.value
+                )
+                .group_by(HandoffTicket.operator_id)
+            )
+        ).all()
+    )
+    # An operator with an offer still open gets no second one until they answer it.
+    holding = set(
+        await db.scalars(
+            select(HandoffTicket.offered_to).where(
+                HandoffTicket.status == TicketStatus.QUEUED.value,
+                HandoffTicket.offered_to.in_(online),
+                HandoffTicket.offered_at >= reserved_until,
+            )
+        )
+    )
+    finished = {
+        op: aware(at)
+        for op, at in (
+            await db.execute(
+                select(HandoffTicket.operator_id, func.max(HandoffTicket.closed_at))
+                .where(HandoffTicket.operator_id.in_(online))
+                .group_by(HandoffTicket.operator_id)
+            )
+        ).all()
+        if at is not None
+    }
+    return [
+        Candidate(
+            operator_id=o.id,
+            skills=frozenset(o.skills),
+            languages=frozenset(o.languages),
+            free_slots=0 if o.id in holding else o.max_sessions - int(busy.get(o.id, 0)),
+            idle_since=idle_since(online[o.id], finished, o.id),
+        )
+        for o in operators
+    ]
+
+
 def _live_conversation(ticket: HandoffTicket) -> None:
     if ticket.kind == TicketKind.CALLBACK.value:
         raise TicketConflict(f"a callback task: call the customer at {ticket.callback_phone}, then close it")
@@ -326,6 +429,8 @@ def _why_not_claimed(ticket: HandoffTicket, operator: Operator) -> str:
         return "already claimed by another operator" if ticket.operator_id != operator.id else "already yours"
     if ticket.status == TicketStatus.CLOSED.value:
         return "the ticket is closed"
+    if ticket.offered_to not in (None, operator.id):
+        return "offered to a colleague for a few seconds; try again if they do not take it"
     return f"you already handle {operator.max_sessions} sessions"
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from core.events import EventBus, LiveEvent
 from handoff.deps import HandoffDep
+from handoff.presence import Presence
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
 
@@ -22,8 +23,18 @@ def _frame(event: LiveEvent) -> str:
     return f"event: {event.kind}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
 
 
-async def _stream(request: Request, bus: EventBus) -> AsyncIterator[str]:
+async def _stream(
+    request: Request, bus: EventBus, presence: Presence, operator_id: int
+) -> AsyncIterator[str]:
+    # An open console is what makes an operator "online" for auto-offers.
+    with presence.online(operator_id):
+        async for frame in _frames(request, bus, operator_id):
+            yield frame
+
+
+async def _frames(request: Request, bus: EventBus, operator_id: int) -> AsyncIterator[str]:
     async with bus.subscribe() as queue:
+        bus.publish(LiveEvent("operator_online", {"operator_id": operator_id}))
         yield ": connected\n\n"
         while not await request.is_disconnected():
             try:
@@ -40,11 +51,13 @@ async def read_events(
     handoff: HandoffDep,
     token: Annotated[str | None, Query(description="the log-in token (EventSource sends no headers)")] = None,
 ) -> StreamingResponse:
-    """`ticket_queued`, `ticket_claimed`, `ticket_closed` and `message` events as they happen."""
-    if not token or await handoff.operator_for_token(token) is None:
+    """`ticket_queued`, `ticket_offered`, `ticket_claimed`, `ticket_closed` and `message` events as they
+    happen. While the stream is open the operator counts as online (auto-offers go to online operators)."""
+    operator = await handoff.operator_for_token(token) if token else None
+    if operator is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid or expired token")
     return StreamingResponse(
-        _stream(request, request.app.state.bus),
+        _stream(request, request.app.state.bus, handoff.presence, operator.id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
