@@ -57,6 +57,7 @@ def message_event(message: Any) -> LiveEvent:
                 "direction": message.direction,
                 "author": message.author,
                 "text": message.text,
+                "payload": message.payload,
                 "at": message.created_at.isoformat(),
             },
         },

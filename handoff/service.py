@@ -98,6 +98,10 @@ class HandoffService:
             return None
         return found[0]
 
+    async def operators(self) -> list[Operator]:
+        async with self._sessions() as db:
+            return list(await db.scalars(select(Operator).order_by(Operator.display_name, Operator.id)))
+
     async def queue(self) -> list[HandoffTicket]:
         """Waiting tickets: highest priority first, then longest wait."""
         async with self._sessions() as db:

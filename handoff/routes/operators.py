@@ -26,6 +26,11 @@ class OperatorPublic(BaseModel):
     max_sessions: int
 
 
+class ColleaguePublic(OperatorPublic):
+    # Has the console open now (so auto-offers can reach them).
+    online: bool
+
+
 class LoginResponse(BaseModel):
     token: str
     expires_at: datetime
@@ -47,3 +52,15 @@ async def create_login(body: LoginRequest, handoff: HandoffDep) -> LoginResponse
 @router.get("/me", response_model=OperatorPublic)
 async def read_me(operator: CurrentOperator) -> OperatorPublic:
     return OperatorPublic.model_validate(operator, from_attributes=True)
+
+
+@router.get("/operators", response_model=list[ColleaguePublic])
+async def read_operators(handoff: HandoffDep, operator: CurrentOperator) -> list[ColleaguePublic]:
+    """Everyone who can take a transfer, with skills, languages and whether they are online."""
+    online = handoff.presence.since()
+    return [
+        ColleaguePublic(
+            **OperatorPublic.model_validate(o, from_attributes=True).model_dump(), online=o.id in online
+        )
+        for o in await handoff.operators()
+    ]

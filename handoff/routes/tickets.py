@@ -45,6 +45,8 @@ class MessagePublic(BaseModel):
     author: str
     text: str
     at: datetime
+    # Buttons the customer was shown, a media attachment ({"kind", "url", ...}) and the like.
+    payload: dict[str, Any] | None = None
 
 
 class NotePublic(BaseModel):
@@ -143,7 +145,14 @@ async def read_ticket(ticket_id: int, handoff: HandoffDep, operator: CurrentOper
         session_state=found["session_state"],
         card=ticket.card,
         messages=[
-            MessagePublic(id=m.id, direction=m.direction, author=m.author, text=m.text, at=m.created_at)
+            MessagePublic(
+                id=m.id,
+                direction=m.direction,
+                author=m.author,
+                text=m.text,
+                at=m.created_at,
+                payload=m.payload,
+            )
             for m in found["messages"]
         ],
         notes=[
