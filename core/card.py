@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable
 from core.models import ConversationSession, Customer
-from core.repo.orders import orders_of_customer
+from core.repo.orders import orders_of_customer_or_phone, phone_variants
 from core.repo.sessions import transcript
 
 # Slots Rasa keeps for its own bookkeeping; they mean nothing to an operator.
@@ -55,11 +56,13 @@ async def build_card(
 
 
 async def _customer_card(db: AsyncSession, customer: Customer) -> dict[str, Any]:
-    orders = await orders_of_customer(db, customer.id)
+    phone = customer.phone or (customer.key.removeprefix("tel:") if customer.key.startswith("tel:") else None)
+    orders = await orders_of_customer_or_phone(db, customer.id, phone)
     return {
         "key": customer.key,
         "full_name": customer.full_name,
-        "phone": customer.phone,
+        "phone": phone,
+        "other_channels": await _same_phone_elsewhere(db, customer, phone),
         "language": customer.language,
         "since": customer.created_at.isoformat(),
         "orders": [
@@ -74,6 +77,26 @@ async def _customer_card(db: AsyncSession, customer: Customer) -> dict[str, Any]
             for o in orders
         ],
     }
+
+
+async def _same_phone_elsewhere(
+    db: AsyncSession, customer: Customer, phone: str | None
+) -> list[dict[str, Any]]:
+    """The same person on other channels (same phone): their identity, sessions and last contact."""
+    if not phone:
+        return []
+    variants = phone_variants(phone)
+    keys = [f"tel:{v}" for v in variants]
+    rows = await db.execute(
+        select(Customer.key, func.count(ConversationSession.id), func.max(ConversationSession.started_at))
+        .outerjoin(ConversationSession, ConversationSession.customer_id == Customer.id)
+        .where(Customer.id != customer.id, Customer.phone.in_(variants) | Customer.key.in_(keys))
+        .group_by(Customer.key)
+    )
+    return [
+        {"key": key, "sessions": count, "last_contact": last.isoformat() if last else None}
+        for key, count, last in rows
+    ]
 
 
 async def dialogue_state(rasa: RasaClient, sender_id: str) -> dict[str, Any]:

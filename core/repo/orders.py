@@ -69,6 +69,23 @@ async def orders_of_customer(db: AsyncSession, customer_id: int, limit: int = 20
     )
 
 
+def phone_variants(phone: str) -> list[str]:
+    """The same number with and without the leading +: channels report it either way."""
+    digits = phone.lstrip("+")
+    return [digits, f"+{digits}"]
+
+
+async def orders_of_customer_or_phone(
+    db: AsyncSession, customer_id: int, phone: str | None, limit: int = 20
+) -> list[Order]:
+    """Newest first: the customer's own orders and those placed with their phone number on any
+    channel (a caller's orders show up in their Telegram chat once the number is linked)."""
+    match = Order.customer_id == customer_id
+    if phone:
+        match = match | Order.phone.in_(phone_variants(phone))
+    return list(await db.scalars(select(Order).where(match).order_by(Order.id.desc()).limit(limit)))
+
+
 async def latest_order(db: AsyncSession, customer_id: int, phone: str | None) -> Order | None:
     """The customer's newest order, also through the phone number when it is known."""
     orders = await orders_of_customer(db, customer_id, limit=1)
