@@ -34,3 +34,5 @@ async def current_operator(
 
 HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
 CurrentOperator = Annotated[Operator, Depends(current_operator)]
+# The raw bearer token of a request that passed `current_operator` (log-out revokes it).
+BearerCredentials = Annotated[HTTPAuthorizationCredentials, Depends(_bearer)]

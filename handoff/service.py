@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -38,6 +38,9 @@ from handoff.presence import Presence
 
 logger = logging.getLogger(__name__)
 
+# A remembered token is re-checked against the database this often (expiry, deleted operators).
+TOKEN_CACHE_TTL = timedelta(seconds=30)
+TOKEN_CACHE_SIZE = 10_000
 DISPOSITIONS = frozenset({"resolved", "not_resolved", "callback_needed", "spam"})
 
 
@@ -62,6 +65,7 @@ class HandoffService:
     ) -> None:
         self._bus = bus if bus is not None else EventBus()
         self.presence = Presence()
+        self._tokens: dict[str, tuple[Operator, datetime]] = {}
         self._offer_timeout = offer_timeout
         self._sessions = sessions
         self._rasa = rasa
@@ -87,16 +91,39 @@ class HandoffService:
             return LoggedIn(token, expires_at, operator)
 
     async def operator_for_token(self, token: str) -> Operator | None:
+        """Every operator request asks this: a valid token is remembered for a few seconds so the
+        hot paths (claim, reply) skip a database round trip. Log-out forgets it at once."""
+        digest = token_digest(token)
+        cached = self._tokens.get(digest)
+        now = utcnow()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        found = await self._operator_for_digest(digest)
+        if found is None:
+            return None
+        operator, expires_at = found
+        if len(self._tokens) >= TOKEN_CACHE_SIZE:
+            self._tokens.clear()
+        self._tokens[digest] = (operator, min(now + TOKEN_CACHE_TTL, expires_at))
+        return operator
+
+    async def log_out(self, token: str) -> None:
+        digest = token_digest(token)
+        self._tokens.pop(digest, None)
+        async with self._sessions() as db, db.begin():
+            await db.execute(delete(OperatorToken).where(OperatorToken.token_hash == digest))
+
+    async def _operator_for_digest(self, digest: str) -> tuple[Operator, datetime] | None:
         async with self._sessions() as db:
             row = await db.execute(
                 select(Operator, OperatorToken.expires_at)
                 .join(OperatorToken, OperatorToken.operator_id == Operator.id)
-                .where(OperatorToken.token_hash == token_digest(token))
+                .where(OperatorToken.token_hash == digest)
             )
             found = row.first()
         if found is None or aware(found[1]) < utcnow():
             return None
-        return found[0]
+        return found[0], aware(found[1])
 
     async def operators(self) -> list[Operator]:
         async with self._sessions() as db:

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
-from handoff.deps import CurrentOperator, HandoffDep
+from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
 
@@ -47,6 +47,14 @@ async def create_login(body: LoginRequest, handoff: HandoffDep) -> LoginResponse
         expires_at=logged_in.expires_at,
         operator=OperatorPublic.model_validate(logged_in.operator, from_attributes=True),
     )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def create_logout(
+    handoff: HandoffDep, operator: CurrentOperator, credentials: BearerCredentials
+) -> None:
+    """The token stops working at once (also for the live event stream)."""
+    await handoff.log_out(credentials.credentials)
 
 
 @router.get("/me", response_model=OperatorPublic)

@@ -255,3 +255,15 @@ async def test_waiting_customers_hear_when_their_place_changes(
     assert await conversations.announce_queue_positions(timedelta(minutes=1)) == 0  # told less than 1 min ago
     assert await conversations.announce_queue_positions(timedelta(0)) == 1
     assert "number 1 in the queue" in (await customer_sees(front_line_without_bot, second))[-1]["text"]
+
+
+async def test_log_out_revokes_the_token_at_once(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+    auth = await log_in(http, "anna")
+    assert (await http.get("/api/operator/me", headers=auth)).status_code == 200  # remembered now
+    assert (await http.post("/api/operator/logout", headers=auth)).status_code == 204
+    assert (await http.get("/api/operator/me", headers=auth)).status_code == 401
+    assert (await http.get("/api/operator/queue", headers=auth)).status_code == 401
