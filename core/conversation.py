@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -59,6 +60,8 @@ from core.schemas import Button, InboundTurn, Reply, TurnResult
 
 logger = logging.getLogger(__name__)
 
+# Queue-position notices written per transaction by the sweeper.
+NOTICE_BATCH = 50
 # Button payload with which a waiting customer leaves the queue and returns to the bot.
 BACK_TO_BOT = "/back_to_bot"
 
@@ -194,29 +197,38 @@ class ConversationService:
     async def announce_queue_positions(self, min_interval: timedelta) -> int:
         """Waiting customers whose place changed hear it, at most once per `min_interval`.
 
-        One pass over the queue: positions from one ordered query, notices written in one transaction.
-        """
+        Positions come from one ordered query; notices are written in small batches with a pause for
+        the event loop in between, so a long queue does not hold up operators' requests."""
         now = utcnow()
-        async with self._sessions() as db, db.begin():
+        async with self._sessions() as db:
             waiting = await waiting_sessions_in_order(db)
             last = await last_position_notices(db, waiting)
-            due = {
-                session_id: position
+            due = [
+                (session_id, position)
                 for position, session_id in enumerate(waiting, start=1)
                 if session_id not in last
                 or (
                     (last[session_id].payload or {}).get("queue_position") != position
                     and now - aware(last[session_id].created_at) >= min_interval
                 )
-            }
-            if not due:
-                return 0
-            wait = await recent_wait_per_position(db)
-            sessions = await db.scalars(select(ConversationSession).where(ConversationSession.id.in_(due)))
-            sent = [self._position_notice(db, s, due[s.id], wait) for s in sessions]
-        for message in sent:
-            self._bus.publish(message_event(message))
-        return len(sent)
+            ]
+            wait = await recent_wait_per_position(db) if due else 0.0
+        sent = 0
+        for start in range(0, len(due), NOTICE_BATCH):
+            batch = dict(due[start : start + NOTICE_BATCH])
+            async with self._sessions() as db, db.begin():
+                sessions = await db.scalars(
+                    select(ConversationSession).where(
+                        ConversationSession.id.in_(batch),
+                        ConversationSession.state == SessionState.QUEUED.value,
+                    )
+                )
+                notices = [self._position_notice(db, s, batch[s.id], wait) for s in sessions]
+            for message in notices:
+                self._bus.publish(message_event(message))
+            sent += len(notices)
+            await asyncio.sleep(0)
+        return sent
 
     async def _leave_queue(self, session: ConversationSession) -> TurnResult:
         """The customer stops waiting: counted as abandoned, and the bot carries on where it was."""
@@ -524,6 +536,54 @@ class ConversationService:
             reply = Reply(self._messages.get(key, session.language))
             await self._store_replies(session, "system", (reply,))
             return TurnResult(session.id, session.state, (reply,))
+
+    # --- Phone calls (ivr/): a call is a session from the moment it is answered -----------------
+
+    async def start_call(self, customer_key: str, *, channel: str, language: str, phone: str | None) -> int:
+        """Open (or continue) the caller's session before a word is said; the caller's number goes
+        on the customer card, so orders placed with that number are found. Returns the session id."""
+        async with self._locks.hold(customer_key), self._sessions() as db, db.begin():
+            customer, session = await customer_and_open_session(db, customer_key)
+            if customer is None:
+                customer = await get_or_create_customer(db, customer_key, language)
+            if phone:
+                await fill_customer_card(db, customer.id, None, phone)
+            now = utcnow()
+            if session is not None and is_idle(session, now, self._idle_minutes):
+                await change_state(db, session, SessionState.CLOSED, "closed", {"by": "idle"})
+                session = None
+            if session is None:
+                session = await open_session(db, customer, channel, language)
+            session.last_activity_at = now
+            return session.id
+
+    async def note_call_exchange(
+        self,
+        session_id: int,
+        *,
+        heard: str | None = None,
+        said: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """What the phone menu heard (keys) and said, stored like chat turns for the context card."""
+        async with self._sessions() as db, db.begin():
+            stored = []
+            if heard:
+                stored.append(add_message(db, session_id, "in", "customer", heard, metadata or None))
+            if said:
+                stored.append(add_message(db, session_id, "out", "bot", said))
+        for message in stored:
+            self._bus.publish(message_event(message))
+
+    async def end_call(self, session_id: int, *, abandoned: bool, by: str) -> None:
+        """The call is over: a session still with the bot closes; a silent line counts as abandoned.
+        A queued session stays queued (the operator calls back or takes the transferred call)."""
+        async with self._sessions() as db, db.begin():
+            session = await db.get(ConversationSession, session_id, with_for_update=True)
+            if session is None or session.state != SessionState.BOT.value:
+                return
+            kind = "abandoned" if abandoned else "closed"
+            await change_state(db, session, SessionState.CLOSED, kind, {"by": by})
 
 
 def parse_bot_replies(raw: list[dict[str, Any]]) -> tuple[tuple[Reply, ...], dict[str, Any] | None]:
