@@ -11,6 +11,26 @@
   const RESYNC_MS = 30000; // with the live stream: a slow safety refresh in case an event was dropped
   const STREAM_RETRY_MS = [15000, 30000, 60000];
   const ECHO_MS = 4000; // an action of ours must come back on the live stream within this time
+  const FIGURES_MS = 30000; // the figures view refreshes this often while it is on screen
+  const LIVE_KINDS = [
+    "ticket_queued",
+    "ticket_offered",
+    "ticket_claimed",
+    "ticket_closed",
+    "message",
+    "operator_online",
+  ];
+  // Skills a conversation can always be sent back to the queue for, whatever colleagues list.
+  const TOPICS = ["orders", "technical", "billing", "general"];
+  const MEDIA_KINDS = {
+    photo: "Photo",
+    document: "Document",
+    voice: "Voice message",
+    sticker: "Sticker",
+    video: "Video",
+    audio: "Audio",
+    contact: "Contact",
+  };
 
   const AUTHORS = { customer: "Customer", bot: "Bot", operator: "Operator", system: "System" };
   const SESSION_STATES = {
@@ -32,6 +52,15 @@
     token: null,
     operator: null,
     queue: [], // tickets waiting, each with `since` (ms timestamp, client clock)
+    callbacks: [], // open callback tasks (queued or claimed), the ones due first
+    callbacksShape: null,
+    offers: new Map(), // ticket id -> operator id it is offered to (auto-offer)
+    offerBanner: null, // ticket id whose offer the banner shows
+    offersShown: new Set(), // offers already announced, so a dismissed banner does not come back
+    colleagues: [], // every operator, for transfers and names
+    view: "conversations",
+    figuresTimer: null,
+    figuresRequest: 0, // only the latest figures request may paint
     mine: new Map(), // ticket id -> {id, sessionId, language, summary, unread}
     current: null, // the open ticket
     canned: {},
@@ -177,6 +206,8 @@
       case 409: {
         if (/already yours/i.test(detail)) return "You have already claimed this conversation.";
         if (/closed/i.test(detail)) return "This conversation is already closed.";
+        if (/offered to a colleague/i.test(detail)) return humanize(detail) + ".";
+        if (/callback task/i.test(detail)) return `This is a callback task: ${detail.replace(/^.*?: /, "")}.`;
         const limit = detail.match(/handle (\d+) sessions/i);
         if (limit) {
           const count = limit[1];
@@ -210,10 +241,14 @@
     $("banner-text").textContent = text;
     banner.className = `banner ${kind}`;
     banner.hidden = false;
+    $("banner-accept").hidden = true;
+    state.offerBanner = null;
   }
 
   function hideBanner() {
     $("banner").hidden = true;
+    $("banner-accept").hidden = true;
+    state.offerBanner = null;
   }
 
   function setConnection(mode) {
@@ -282,6 +317,8 @@
     closeStream();
     for (const timer of [state.pollTimer, state.queueTimer, state.streamRetryTimer]) clearTimeout(timer);
     clearInterval(state.tickTimer);
+    clearInterval(state.figuresTimer);
+    if ($("transfer-dialog").open) $("transfer-dialog").close();
     Object.assign(state, {
       token: null,
       operator: null,
@@ -292,8 +329,15 @@
       queueTimer: null,
       streamRetryTimer: null,
       tickTimer: null,
+      callbacks: [],
+      callbacksShape: null,
+      offerBanner: null,
+      colleagues: [],
+      figuresTimer: null,
     });
     state.mine.clear();
+    state.offers.clear();
+    state.offersShown.clear();
     state.mineShape = null;
     for (const key of [TOKEN_KEY, OPERATOR_KEY, MINE_KEY]) sessionStorage.removeItem(key);
     showLogin(message);
@@ -308,8 +352,10 @@
     $("console-view").hidden = false;
     $("operator-name").textContent = operator.display_name || operator.login;
     closeTicket();
+    showView("conversations");
     restoreMine();
     loadCanned();
+    loadColleagues();
     state.tickTimer = setInterval(tick, 1000);
     setConnection("polling");
     connectStream();
@@ -342,7 +388,7 @@
         retryStreamLater();
       }
     });
-    for (const kind of ["ticket_queued", "ticket_claimed", "ticket_closed", "message"]) {
+    for (const kind of LIVE_KINDS) {
       source.addEventListener(kind, (event) => {
         if (state.stream === source) onLiveEvent(kind, event.data);
       });
@@ -415,6 +461,11 @@
       }
       return;
     }
+    if (kind === "operator_online") {
+      loadColleagues(); // who is online matters for transfers
+      return;
+    }
+    if (kind === "ticket_offered") noteOffer(data.ticket_id, data.operator_id);
     refreshQueueSoon();
     if (current && current.id === data.ticket_id) {
       refreshTicket();
@@ -470,8 +521,12 @@
   async function refreshQueue() {
     if (!state.token) return;
     let tickets;
+    let callbacks;
     try {
-      tickets = await api("GET", "/api/operator/queue");
+      [tickets, callbacks] = await Promise.all([
+        api("GET", "/api/operator/queue"),
+        api("GET", "/api/operator/callbacks"),
+      ]);
     } catch (err) {
       backgroundError(err);
       return;
@@ -480,8 +535,15 @@
     if (!state.live) setConnection("polling");
     const known = new Map(state.queue.map((t) => [t.id, t.since]));
     const now = Date.now();
-    state.queue = tickets.map((t) => ({ ...t, since: known.get(t.id) ?? now - t.waiting_seconds * 1000 }));
+    // Callback tasks have their own list: they are calls to make, not customers waiting in a chat.
+    state.queue = tickets
+      .filter((t) => t.kind !== "callback")
+      .map((t) => ({ ...t, since: known.get(t.id) ?? now - t.waiting_seconds * 1000 }));
+    state.callbacks = callbacks;
+    state.offers = new Map(state.queue.filter((t) => t.offered_to).map((t) => [t.id, t.offered_to]));
     renderQueue();
+    renderCallbacks();
+    settleOfferBanner();
   }
 
   /** Items are kept and updated in place, so focus and hover survive the refreshes. */
@@ -509,12 +571,19 @@
         el("span", { cls: "badge priority" }),
         el("span", { cls: "badge channel", auto: true }),
         el("span", { cls: "badge lang", auto: true }),
+        el("span", { cls: "badge offer" }),
       ]),
       el("span", { cls: "reason", auto: true }),
       el("span", { cls: "summary", auto: true }),
     ]);
     button.addEventListener("click", () => openTicket(id));
-    return el("li", { attrs: { "data-ticket-id": id } }, [button]);
+    const accept = el("button", {
+      cls: "primary accept",
+      text: "Accept",
+      attrs: { type: "button", "data-accept-id": id, title: "Claim the conversation offered to you" },
+    });
+    accept.addEventListener("click", () => acceptOffer(id));
+    return el("li", { attrs: { "data-ticket-id": id } }, [button, accept]);
   }
 
   function updateQueueItem(li, ticket) {
@@ -537,6 +606,61 @@
     else button.removeAttribute("title");
     if (state.current && state.current.id === ticket.id) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");
+    updateOffer(li, ticket.id);
+  }
+
+  // ---------------------------------------------------------------- auto-offers
+
+  /** Who a waiting ticket is reserved for: "me", "colleague" or null. */
+  function offerOf(ticketId) {
+    const to = state.offers.get(ticketId);
+    if (!to || !state.operator) return null;
+    return to === state.operator.id ? "me" : "colleague";
+  }
+
+  function updateOffer(li, ticketId) {
+    const offer = offerOf(ticketId);
+    const badge = li.querySelector(".offer");
+    badge.hidden = offer === null;
+    badge.textContent = offer === "me" ? "Offered to you" : "Offered to a colleague";
+    badge.classList.toggle("offer-mine", offer === "me");
+    li.firstElementChild.classList.toggle("offered", offer === "me");
+    li.querySelector(".accept").hidden = offer !== "me";
+  }
+
+  /** A live `ticket_offered` event: mark the ticket at once, and tell the operator if it is theirs. */
+  function noteOffer(ticketId, operatorId) {
+    state.offers.set(ticketId, operatorId);
+    state.offersShown.delete(ticketId);
+    const li = $("queue").querySelector(`li[data-ticket-id="${Number(ticketId)}"]`);
+    if (li) updateOffer(li, ticketId);
+    if (operatorId === state.operator.id) showOfferBanner(ticketId);
+    else if (state.offerBanner === ticketId) hideBanner();
+  }
+
+  function showOfferBanner(ticketId) {
+    const ticket = state.queue.find((t) => t.id === ticketId);
+    const about = ticket ? ` (${humanize(ticket.reason)}, ${ticket.language})` : "";
+    showBanner(`Conversation #${ticketId}${about} is offered to you. Accept it?`, "offer");
+    $("banner-accept").hidden = false;
+    state.offerBanner = ticketId;
+    state.offersShown.add(ticketId);
+  }
+
+  /** The offer banner goes once its ticket was taken or offered to someone else; an offer found by a
+   * refresh (after a reload, or an event that overtook the fetch) is announced once. */
+  function settleOfferBanner() {
+    const id = state.offerBanner;
+    if (id !== null && (!state.queue.some((t) => t.id === id) || offerOf(id) !== "me")) hideBanner();
+    if (!$("banner").hidden) return;
+    const unseen = state.queue.find((t) => offerOf(t.id) === "me" && !state.offersShown.has(t.id));
+    if (unseen) showOfferBanner(unseen.id);
+  }
+
+  async function acceptOffer(id) {
+    hideBanner();
+    await openTicket(id);
+    if (state.current && state.current.id === id) claim();
   }
 
   function tick() {
@@ -544,6 +668,7 @@
     for (const node of document.querySelectorAll("[data-since]")) {
       node.textContent = formatDuration(now - Number(node.dataset.since));
     }
+    renderCallbacks(); // a task booked for later becomes due; unchanged lists are left alone
   }
 
   // ---------------------------------------------------------------- my conversations (claimed here)
@@ -631,6 +756,70 @@
     );
   }
 
+  // ---------------------------------------------------------------- callback tasks
+
+  /** Due now (or overdue) versus booked for later, e.g. for when the contact centre opens. */
+  function isDue(ticket) {
+    const due = parseTime(ticket.callback_after);
+    return !due || due.getTime() <= Date.now();
+  }
+
+  /** A due time in the operator's own time zone; the date only when it is not today. */
+  function formatDue(value) {
+    const date = parseTime(value);
+    if (!date) return "now";
+    const today = new Date().toDateString() === date.toDateString();
+    return today ? formatTime(value) : formatDateTime(value);
+  }
+
+  function callbackOwner(ticket) {
+    if (ticket.status !== "assigned") return null;
+    return state.operator && ticket.operator_id === state.operator.id ? "yours" : "claimed";
+  }
+
+  function renderCallbacks() {
+    const items = state.callbacks.map((t) => ({ ticket: t, due: isDue(t) }));
+    const shape = JSON.stringify([items, state.current && state.current.id]);
+    if (shape === state.callbacksShape) return;
+    state.callbacksShape = shape;
+    $("callbacks").replaceChildren(...items.map(({ ticket, due }) => callbackItem(ticket, due)));
+    $("callbacks-count").textContent = String(items.length);
+    $("callbacks-empty").hidden = items.length > 0;
+  }
+
+  function callbackItem(ticket, due) {
+    const owner = callbackOwner(ticket);
+    const at = formatDue(ticket.callback_after);
+    const when = due ? `due since ${at}` : `from ${at}`;
+    const cls = `ticket-item callback-item ${due ? "due" : "later"}`;
+    // A phone number reads left-to-right even among Arabic or Persian text.
+    const button = el("button", { cls, attrs: { type: "button", "data-ticket-id": ticket.id } }, [
+      el("span", { cls: "item-row" }, [
+        el("span", { cls: "phone", text: ticket.callback_phone || "no number", attrs: { dir: "ltr" } }),
+        el("span", { cls: `badge ${due ? "due" : "later"}`, text: due ? "due" : "later" }),
+        el("span", { cls: "badge lang", text: ticket.language, auto: true }),
+        owner ? el("span", { cls: "badge owner", text: owner }) : null,
+      ]),
+      el("span", { cls: "when", text: when, auto: true }),
+      el("span", { cls: "reason", text: humanize(ticket.reason), auto: true }),
+      el("span", { cls: "summary", text: ticket.summary, auto: true }),
+    ]);
+    if (state.current && state.current.id === ticket.id) button.setAttribute("aria-current", "true");
+    button.addEventListener("click", () => openTicket(ticket.id));
+    return el("li", { attrs: { "data-ticket-id": ticket.id } }, [button]);
+  }
+
+  /** tel: takes digits and a leading plus; anything else in the stored number is presentation. */
+  function telHref(phone) {
+    const digits = asciiDigits(String(phone || "")).replace(/[^\d+]/g, "");
+    return digits ? `tel:${digits}` : null;
+  }
+
+  /** Arabic-Indic and Persian digits to 0-9, so a dialler understands the number. */
+  function asciiDigits(text) {
+    return text.replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (d) => String(d.charCodeAt(0) & 0xf));
+  }
+
   // ---------------------------------------------------------------- the open ticket
 
   function closeTicket() {
@@ -664,6 +853,7 @@
     if (item) item.unread = false;
     renderQueue();
     renderMine();
+    renderCallbacks();
     renderStatus();
     await refreshTicket({ loud: true });
   }
@@ -719,9 +909,10 @@
   function renderCard(card, ticket) {
     const session = card.session || {};
     const customer = card.customer || {};
+    const what = ticket.kind === "callback" ? "Callback" : "Conversation";
     $("ticket-heading").textContent = customer.full_name
-      ? `Conversation #${ticket.id} · ${customer.full_name}`
-      : `Conversation #${ticket.id}`;
+      ? `${what} #${ticket.id} · ${customer.full_name}`
+      : `${what} #${ticket.id}`;
     $("ticket-heading").dir = "auto";
     setText("card-reason", humanize(card.reason || ticket.reason));
     setText("card-topic", humanize(card.topic || ticket.topic));
@@ -809,6 +1000,7 @@
           el("time", { text: formatTime(message.at), attrs: { datetime: message.at || "" } }),
         ]),
         el("p", { cls: "msg-text", text: message.text, auto: true }),
+        ...payloadParts(message),
       ]);
       // Keep id order even if a live event overtakes a fetch.
       const next =
@@ -828,7 +1020,7 @@
       if (current.noteIds.has(note.id)) continue;
       current.noteIds.add(note.id);
       const mine = state.operator && note.operator_id === state.operator.id;
-      const who = mine ? "You" : `Operator #${note.operator_id}`;
+      const who = mine ? "You" : `Operator ${colleagueName(note.operator_id)}`;
       list.append(
         el("li", { cls: "note", attrs: { "data-note-id": note.id } }, [
           el("span", { cls: "msg-meta" }, [
@@ -846,28 +1038,16 @@
     const current = state.current;
     const ticket = current && current.ticket;
     const mine = Boolean(ticket && ticket.status === "assigned" && ticket.operator_id === state.operator.id);
-    const status = $("ticket-status");
-    if (ticket) {
-      status.replaceChildren();
-      status.className = `status status-${ticket.status}`;
-      if (ticket.status === "queued") {
-        const queued = state.queue.find((t) => t.id === ticket.id);
-        const since = queued ? queued.since : Date.now() - ticket.waiting_seconds * 1000;
-        const wait = el("span", { text: formatDuration(Date.now() - since), attrs: { "data-since": since } });
-        status.append("Waiting ", wait);
-      } else if (mine) {
-        status.append("Yours");
-      } else if (ticket.status === "assigned") {
-        status.append(`Claimed by operator #${ticket.operator_id}`);
-      } else {
-        status.append("Closed");
-      }
-      const where = SESSION_STATES[current.sessionState] || current.sessionState || "?";
-      status.append(` · customer ${where}`);
-    }
+    const callback = Boolean(ticket && ticket.kind === "callback");
+    if (ticket) renderStatusLine(current, ticket, mine);
+    renderCallbackPanel(callback ? ticket : null);
     const loaded = Boolean(ticket);
     $("claim").disabled = !loaded || ticket.status !== "queued";
+    // A callback task has no live chat: no reply box, nothing to give back to the bot (the API says 409).
+    $("return-to-bot").hidden = callback;
+    $("composer").hidden = callback;
     $("return-to-bot").disabled = !mine;
+    $("transfer").disabled = !mine;
     $("close").disabled = !mine;
     $("disposition").disabled = !mine;
     $("reply-text").disabled = !mine;
@@ -878,6 +1058,48 @@
     for (const button of $("canned").querySelectorAll("button")) button.disabled = !mine;
     $("note-text").disabled = !loaded;
     $("note-submit").disabled = !loaded;
+  }
+
+  function renderStatusLine(current, ticket, mine) {
+    const status = $("ticket-status");
+    status.replaceChildren();
+    status.className = `status status-${ticket.status}`;
+    if (ticket.status === "queued" && ticket.kind === "callback") {
+      status.append(isDue(ticket) ? "To call now" : `To call from ${formatDue(ticket.callback_after)}`);
+    } else if (ticket.status === "queued") {
+      const queued = state.queue.find((t) => t.id === ticket.id);
+      const since = queued ? queued.since : Date.now() - ticket.waiting_seconds * 1000;
+      const wait = el("span", { text: formatDuration(Date.now() - since), attrs: { "data-since": since } });
+      status.append("Waiting ", wait);
+    } else if (mine) {
+      status.append("Yours");
+    } else if (ticket.status === "assigned") {
+      status.append(`Claimed by operator ${colleagueName(ticket.operator_id)}`);
+    } else {
+      status.append("Closed");
+    }
+    const offer = ticket.status === "queued" ? offerOf(ticket.id) : null;
+    if (offer) status.append(offer === "me" ? " · offered to you" : " · offered to a colleague");
+    if (ticket.kind === "callback") {
+      status.append(" · callback task");
+    } else {
+      const where = SESSION_STATES[current.sessionState] || current.sessionState || "?";
+      status.append(` · customer ${where}`);
+    }
+  }
+
+  /** For a callback the number to call is the main thing on the screen. */
+  function renderCallbackPanel(ticket) {
+    $("callback-panel").hidden = !ticket;
+    if (!ticket) return;
+    const link = $("callback-phone");
+    const href = telHref(ticket.callback_phone);
+    link.textContent = ticket.callback_phone || "no number was left";
+    if (href) link.setAttribute("href", href);
+    else link.removeAttribute("href");
+    const due = isDue(ticket) ? "due now" : `due from ${formatDue(ticket.callback_after)}`;
+    const closed = ticket.status === "closed";
+    $("callback-due").textContent = closed ? `done · ${ticket.language}` : `${due} · ${ticket.language}`;
   }
 
   // ---------------------------------------------------------------- canned replies
@@ -1008,6 +1230,288 @@
     }
   }
 
+  // ---------------------------------------------------------------- colleagues and transfers
+
+  async function loadColleagues() {
+    try {
+      state.colleagues = (await api("GET", "/api/operator/operators")) || [];
+    } catch (err) {
+      backgroundError(err);
+      return;
+    }
+    if ($("transfer-dialog").open) fillTransferTargets();
+  }
+
+  function colleagueName(id) {
+    const found = state.colleagues.find((c) => c.id === id);
+    return found ? found.display_name || found.login : `#${id}`;
+  }
+
+  /** Colleagues (online first, never myself), then skills: the four topics plus any a colleague has. */
+  function fillTransferTargets() {
+    const select = $("transfer-target");
+    const previous = select.value;
+    const others = state.colleagues
+      .filter((c) => !state.operator || c.id !== state.operator.id)
+      .sort((a, b) => Number(b.online) - Number(a.online));
+    const people = el("optgroup", { attrs: { label: "A colleague (assigned at once)" } });
+    people.append(
+      ...others.map((c) => {
+        const where = c.online ? "online" : "offline";
+        const text = `${c.display_name || c.login} (${c.login}) · ${where}`;
+        return el("option", { text, auto: true, attrs: { value: `operator:${c.login}` } });
+      }),
+    );
+    const skills = el("optgroup", { attrs: { label: "A skill (back to the queue)" } });
+    skills.append(
+      ...transferTopics().map((t) => el("option", { text: humanize(t), attrs: { value: `topic:${t}` } })),
+    );
+    select.replaceChildren(...(others.length ? [people] : []), skills);
+    if ([...select.options].some((o) => o.value === previous)) select.value = previous;
+  }
+
+  function transferTopics() {
+    const extra = state.colleagues.flatMap((c) => c.skills || []).filter((t) => t !== "all");
+    return [...new Set([...TOPICS, ...extra.sort()])];
+  }
+
+  function openTransfer() {
+    if (!state.current || !state.current.ticket) return;
+    $("transfer-error").hidden = true;
+    fillTransferTargets();
+    $("transfer-dialog").showModal();
+    loadColleagues(); // fresh presence; the list is redrawn when it arrives
+  }
+
+  function submitTransfer(event) {
+    event.preventDefault();
+    const current = state.current;
+    const [to, name] = splitTarget($("transfer-target").value);
+    if (!current || !to) return;
+    const body = to === "operator" ? { to_operator: name } : { to_topic: name };
+    busy($("transfer-submit"), async () => {
+      try {
+        await api("POST", `/api/operator/tickets/${current.id}/transfer`, body);
+      } catch (err) {
+        if (err.status === 401 || err.status === 0) throw err;
+        showTransferError(err);
+        return;
+      }
+      $("transfer-dialog").close();
+      forgetMine(current.id);
+      const where = to === "operator" ? colleagueByLogin(name) : `the queue for ${humanize(name)}`;
+      showBanner(`#${current.id} was transferred to ${where}.`, "info");
+      await Promise.all([refreshQueue(), refreshTicket()]);
+    });
+  }
+
+  function splitTarget(value) {
+    const at = String(value || "").indexOf(":");
+    return at > 0 ? [value.slice(0, at), value.slice(at + 1)] : [null, null];
+  }
+
+  function colleagueByLogin(login) {
+    const found = state.colleagues.find((c) => c.login === login);
+    return found ? found.display_name || login : login;
+  }
+
+  /** The API's own words: the operator needs to know exactly why a transfer was refused. */
+  function showTransferError(err) {
+    const node = $("transfer-error");
+    node.textContent = `Not transferred: ${err.detail || err.status}`;
+    node.hidden = false;
+  }
+
+  // ---------------------------------------------------------------- message payloads
+
+  /** What came with a message besides its text: the buttons shown, an attachment. */
+  function payloadParts(message) {
+    const payload = message.payload;
+    if (!payload || typeof payload !== "object") return [];
+    return [buttonChips(payload.buttons), attachment(payload.media)].filter(Boolean);
+  }
+
+  function buttonChips(buttons) {
+    if (!Array.isArray(buttons) || !buttons.length) return null;
+    const chips = buttons.map((b) =>
+      el("li", {
+        cls: "chip",
+        text: (b && (b.title || b.payload)) || "?",
+        auto: true,
+        attrs: { title: `sends ${(b && b.payload) || ""}` },
+      }),
+    );
+    return el("ul", { cls: "chips", attrs: { "aria-label": "Buttons shown" } }, chips);
+  }
+
+  function attachment(media) {
+    if (!media || typeof media !== "object") return null;
+    const label = MEDIA_KINDS[media.kind] || humanize(media.kind) || "Attachment";
+    const about = [media.file_name, media.emoji, media.phone, media.caption].filter((v) => v).join(" · ");
+    const parts = [
+      el("span", { cls: "attachment-kind", text: label }),
+      about ? el("span", { cls: "attachment-about", text: about, auto: true }) : null,
+    ];
+    if (media.url) {
+      const button = el("button", { cls: "link", text: "Download", attrs: { type: "button" } });
+      button.addEventListener("click", () => busy(button, () => download(media)));
+      parts.push(button);
+    }
+    return el("p", { cls: `attachment attachment-${String(media.kind || "file")}` }, parts);
+  }
+
+  /**
+   * The file is behind the operator API, so it is fetched with the token (a plain link sends none) and
+   * handed to the browser as a download: opening customer files inside the console's origin is not safe.
+   */
+  async function download(media) {
+    const url = new URL(String(media.url), window.location.href);
+    if (url.origin !== window.location.origin) throw new Error("the attachment is on another server");
+    let response;
+    try {
+      response = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` }, cache: "no-store" });
+    } catch (err) {
+      throw new ApiError(0, "the server cannot be reached");
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, `the file could not be fetched (${response.status})`);
+    }
+    const link = el("a", { attrs: { href: URL.createObjectURL(await response.blob()) } });
+    link.download = media.file_name || `${media.kind || "attachment"}`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  }
+
+  // ---------------------------------------------------------------- figures
+
+  const FIGURES = [
+    { key: "queue_length", label: "Waiting now", format: count },
+    { key: "claimed", label: "Answered", format: count },
+    { key: "abandoned", label: "Abandoned", format: count },
+    { key: "average_speed_of_answer_seconds", label: "Avg speed of answer", format: seconds },
+    { key: "average_handle_time_seconds", label: "Avg handle time", format: seconds },
+    { key: "abandonment_rate", label: "Abandonment", format: ratio },
+    { key: "service_level", label: "Service level", format: ratio },
+    { key: "bot_containment", label: "Bot containment", format: ratio },
+    { key: "first_contact_resolution", label: "First-contact resolution", format: ratio },
+    { key: "satisfaction_mean", label: "Satisfaction", format: satisfaction },
+  ];
+  const NO_DATA = "—";
+  const GROUP_TITLES = { operator: "Operator", topic: "Skill", language: "Language", day: "Day" };
+  const GROUP_NONE = {
+    operator: "nobody (not answered)",
+    topic: "no topic",
+    language: "unknown",
+    day: "unknown",
+  };
+
+  function count(value) {
+    return typeof value === "number" ? value.toLocaleString() : NO_DATA;
+  }
+
+  function seconds(value) {
+    if (typeof value !== "number") return NO_DATA;
+    return value < 60 ? `${Math.round(value)} s` : formatDuration(value * 1000);
+  }
+
+  function ratio(value) {
+    if (typeof value !== "number") return NO_DATA;
+    return value.toLocaleString(undefined, { style: "percent", maximumFractionDigits: 0 });
+  }
+
+  function satisfaction(value, figures) {
+    if (typeof value !== "number") return NO_DATA;
+    const mean = value.toLocaleString(undefined, { maximumFractionDigits: 1 });
+    return `${mean} / 5 (${count(figures.satisfaction_count)})`;
+  }
+
+  function showView(view) {
+    state.view = view;
+    const figures = view === "figures";
+    $("conversations-view").hidden = figures;
+    $("figures-view").hidden = !figures;
+    $("tab-conversations").setAttribute("aria-pressed", String(!figures));
+    $("tab-figures").setAttribute("aria-pressed", String(figures));
+    clearInterval(state.figuresTimer);
+    state.figuresTimer = null;
+    if (!figures) return;
+    loadFigures();
+    state.figuresTimer = setInterval(() => {
+      if (!document.hidden) loadFigures();
+    }, FIGURES_MS);
+  }
+
+  /** Local midnight today, or six days before it: what an operator means by "today" and "this week". */
+  function figuresQuery() {
+    const since = new Date();
+    since.setHours(0, 0, 0, 0);
+    if ($("figures-period").value === "week") since.setDate(since.getDate() - 6);
+    const params = new URLSearchParams({ since: since.toISOString(), group_by: $("figures-group").value });
+    return `/api/operator/kpi?${params}`;
+  }
+
+  async function loadFigures() {
+    if (!state.token || state.view !== "figures") return;
+    const request = ++state.figuresRequest;
+    const status = $("figures-updated");
+    status.textContent = "updating…";
+    let report;
+    try {
+      report = await api("GET", figuresQuery());
+    } catch (err) {
+      if (request !== state.figuresRequest) return;
+      if (err.status === 401) handleError(err);
+      status.textContent = `Not updated: ${err instanceof ApiError ? explain(err) : err.message}`;
+      return;
+    }
+    if (request !== state.figuresRequest) return; // the period or breakdown changed meanwhile
+    renderFigures(report);
+    status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+  }
+
+  function renderFigures(report) {
+    $("figures-threshold").textContent = String(report.service_level_seconds);
+    $("figures-total").replaceChildren(
+      ...FIGURES.map((f) =>
+        el("div", { cls: "figure-card", attrs: { "data-figure": f.key } }, [
+          el("span", { cls: "figure-label", text: f.label }),
+          el("span", { cls: "figure-value", text: f.format(report.total[f.key], report.total) }),
+        ]),
+      ),
+    );
+    const grouped = report.group_by !== "none";
+    $("figures-table").hidden = !grouped;
+    if (!grouped) return;
+    $("figures-head").replaceChildren(
+      el("th", { text: GROUP_TITLES[report.group_by] || report.group_by, attrs: { scope: "col" } }),
+      ...FIGURES.map((f) => el("th", { text: f.label, attrs: { scope: "col" } })),
+    );
+    const rows = report.groups.map((g) => figuresRow(groupLabel(report.group_by, g.key), g.key, g.figures));
+    const span = { colspan: FIGURES.length + 1 };
+    const none = el("td", { cls: "muted", text: "Nothing in this period.", attrs: span });
+    $("figures-rows").replaceChildren(
+      ...(rows.length ? rows : [el("tr", {}, [none])]),
+    );
+  }
+
+  function figuresRow(label, key, figures) {
+    return el("tr", { attrs: { "data-key": key === null ? "" : key } }, [
+      el("th", { text: label, auto: true, attrs: { scope: "row" } }),
+      ...FIGURES.map((f) =>
+        el("td", { text: f.format(figures[f.key], figures), attrs: { "data-figure": f.key } }),
+      ),
+    ]);
+  }
+
+  function groupLabel(groupBy, key) {
+    if (key === null || key === undefined) return GROUP_NONE[groupBy] || NO_DATA;
+    if (groupBy === "operator") return colleagueName(Number(key));
+    if (groupBy === "topic") return humanize(key);
+    return String(key);
+  }
+
   // ---------------------------------------------------------------- start
 
   async function boot() {
@@ -1020,6 +1524,22 @@
     $("reply-form").addEventListener("submit", sendReply);
     $("reply-text").addEventListener("keydown", replyKeys);
     $("note-form").addEventListener("submit", addNote);
+    $("banner-accept").addEventListener("click", () => {
+      if (state.offerBanner !== null) acceptOffer(state.offerBanner);
+    });
+    $("transfer").addEventListener("click", openTransfer);
+    $("transfer-form").addEventListener("submit", submitTransfer);
+    $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
+    $("tab-conversations").addEventListener("click", () => showView("conversations"));
+    $("tab-figures").addEventListener("click", () => showView("figures"));
+    $("figures-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadFigures();
+    });
+    for (const id of ["figures-period", "figures-group"]) $(id).addEventListener("change", loadFigures);
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && state.view === "figures") loadFigures();
+    });
 
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (!token) {

@@ -1,20 +1,23 @@
 """The operator console in a real browser against a real server: log in, read the card, claim, reply, close.
 
 No Rasa runs: the bot's URL is a closed port, so a customer's first message is queued for a person at
-once. Headless Chromium and chromedriver come from the system (Debian's packages); nothing is downloaded.
+once. The contact centre is open around the clock here, so nothing depends on the hour the tests run.
+Headless Chromium and chromedriver come from the system (Debian's packages); nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
+import json
 import shutil
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +25,10 @@ import httpx
 import pytest
 import uvicorn
 
-from app.factory import create_app
+from app.factory import SYSTEM_MESSAGES, create_app
 from core.db import create_engine, create_session_factory
-from core.models import Customer, Order
+from core.messages import load_system_messages
+from core.models import Customer, HandoffTicket, Message, Order
 from core.settings import DbSettings, RasaSettings, Settings
 from handoff.operators import save_operator
 from handoff.routes import console
@@ -44,6 +48,18 @@ PERSIAN_TEXT = "سلام، اینترنت من قطع است"
 PERSIAN_NAME = "مریم احمدی"
 ORDER_NUMBER = "4820193"
 WAIT = 10.0
+ALWAYS_OPEN_HOURS = """timezone: UTC
+week: {mon: ["00:00-24:00"], tue: ["00:00-24:00"], wed: ["00:00-24:00"], thu: ["00:00-24:00"],
+       fri: ["00:00-24:00"], sat: ["00:00-24:00"], sun: ["00:00-24:00"]}
+"""
+# Uncaught errors and rejected promises of the page, kept where the test can read them.
+ERROR_HOOK = """
+window.__pageErrors = [];
+window.addEventListener("error", (e) => window.__pageErrors.push(String(e.message)));
+window.addEventListener("unhandledrejection", (e) => window.__pageErrors.push(String(e.reason)));
+"""
+# Bidi isolates the translated system messages put around names and numbers: invisible, not compared.
+ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))
 
 
 @dataclass(frozen=True)
@@ -52,12 +68,16 @@ class LiveServer:
     settings: Settings
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@contextlib.contextmanager
+def _serve(folder: Path, **overrides: Any) -> Iterator[LiveServer]:
     """The app behind uvicorn on a free port, in a background thread, on a fresh SQLite database."""
+    hours = folder / "hours.yml"
+    hours.write_text(ALWAYS_OPEN_HOURS, encoding="utf-8")
     settings = Settings(
-        db=DbSettings(url=f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('console') / 'front.db'}"),
+        db=DbSettings(url=f"sqlite+aiosqlite:///{folder / 'front.db'}"),
         rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", connect_retries=0),
+        hours_path=hours,
+        **overrides,
     )
     app = create_app(settings)
     if not any(getattr(route, "path", None) == "/console" for route in app.routes):
@@ -89,6 +109,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with _serve(tmp_path_factory.mktemp("console")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def offering_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A second app that offers each waiting session to the longest-idle online operator."""
+    with _serve(tmp_path_factory.mktemp("offers"), auto_offer=True, offer_timeout_seconds=20) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     require(importlib.util.find_spec("selenium") is not None, "selenium (pip install selenium==4.51.0)")
     require(shutil.which(CHROMIUM) is not None, f"Chromium at {CHROMIUM} (apt-get install chromium)")
@@ -110,6 +143,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK})
     # The page itself (the viewport) gets 1280x800, whatever the window's frame takes.
     frame = driver.execute_script(
         "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];"
@@ -170,6 +204,15 @@ def _texts(driver: WebDriver, css: str) -> list[str]:
 
 def _direction(driver: WebDriver, element: WebElement) -> str:
     return str(driver.execute_script("return getComputedStyle(arguments[0]).direction;", element))
+
+
+def _system_text(key: str, language: str, **values: str) -> str:
+    """A system message as the app sends it, without its invisible bidi isolates."""
+    return _plain(load_system_messages(SYSTEM_MESSAGES, "en").get(key, language, **values))
+
+
+def _plain(text: str) -> str:
+    return text.translate(ISOLATES)
 
 
 def _customer_messages(http: httpx.Client, customer: str) -> dict[str, Any]:
@@ -262,8 +305,11 @@ def test_an_operator_serves_a_persian_customer_in_the_browser(
         # Claim: the customer is told someone joined, the reply box opens with Persian canned replies.
         _find(driver, "#claim").click()
         _wait(driver, lambda d: _find(d, "#ticket-status").text.startswith("Yours"), "the claimed state")
+        joined = _system_text("operator_joined", "fa", name=NAME)
         _wait(
-            driver, lambda d: any("has joined" in t for t in _texts(d, "#transcript li.msg-system")), "joined"
+            driver,
+            lambda d: joined in map(_plain, _texts(d, "#transcript li.msg-system .msg-text")),
+            "joined",
         )
         _wait(driver, lambda d: not _all(d, item_css), "the ticket to leave the queue")
         assert _all(driver, f'#mine button[data-ticket-id="{ticket_id}"]')
@@ -316,8 +362,8 @@ def test_an_operator_serves_a_persian_customer_in_the_browser(
         seen = _customer_messages(http, customer)
         assert seen["state"] == "closed"
         # The farewell, possibly followed by a rating question.
-        farewell = [m["text"] for m in seen["messages"] if m["author"] == "system"][-2:]
-        assert any(t.startswith(f"{NAME} has left the conversation") for t in farewell), farewell
+        farewell = [_plain(m["text"]) for m in seen["messages"] if m["author"] == "system"][-2:]
+        assert _system_text("operator_left", "fa", name=NAME) in farewell, farewell
 
         problems = [
             entry["message"]
@@ -446,3 +492,396 @@ def test_without_the_live_stream_the_console_polls(live_server: LiveServer, brow
         driver.execute_cdp_cmd(
             "Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]}
         )
+
+
+# ---------------------------------------------------------------- figures, transfers, callbacks, offers
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    login: str
+    password: str
+    auth: dict[str, str]
+
+
+def _staff(
+    server: LiveServer,
+    http: httpx.Client,
+    login: str,
+    name: str,
+    *,
+    skills: tuple[str, ...] = ("general",),
+    languages: tuple[str, ...] = ("en",),
+) -> Staff:
+    """An operator (created, or updated when the login exists) and a token for the API."""
+    password = f"{login}-secret-pw"
+    asyncio.run(
+        save_operator(
+            server.settings, login, password, display_name=name,
+            skills=list(skills), languages=list(languages), max_sessions=3,
+        )
+    )  # fmt: skip
+    body = http.post("/api/operator/login", json={"login": login, "password": password}).json()
+    return Staff(body["operator"]["id"], login, password, {"Authorization": f"Bearer {body['token']}"})
+
+
+def _queued(http: httpx.Client, staff: Staff, customer: str, text: str, language: str = "en") -> int:
+    """A customer's first message (the bot is down, so it waits for a person); returns the ticket id."""
+    said = http.post("/api/chat", json={"customer": customer, "text": text, "language": language})
+    assert said.status_code == 200 and said.json()["state"] == "queued", said.text
+    session_id = said.json()["session_id"]
+    for ticket in http.get("/api/operator/queue", headers=staff.auth).json():
+        if ticket["session_id"] == session_id:
+            return int(ticket["id"])
+    raise AssertionError(f"session {session_id} is not in the queue")
+
+
+def _log_in(driver: WebDriver, server: LiveServer, login: str, password: str) -> None:
+    """A fresh tab session, logged in through the form, with the live stream open."""
+    driver.get(f"{server.url}/console")
+    driver.execute_script("sessionStorage.clear();")
+    driver.refresh()
+    _wait(driver, lambda d: _find(d, "#login-name").is_displayed(), "the log-in form")
+    _find(driver, "#login-name").send_keys(login)
+    _find(driver, "#login-password").send_keys(password)
+    _find(driver, "#login-submit").click()
+    _wait(driver, lambda d: _find(d, "#console-view").is_displayed(), "the console after log-in")
+    _wait(driver, lambda d: _find(d, "#connection").get_attribute("data-mode") == "live", "the live stream")
+
+
+def _assert_page_is_clean(driver: WebDriver) -> None:
+    """No uncaught error or rejected promise in the page, nothing severe in the browser's log."""
+    assert driver.execute_script("return window.__pageErrors;") == []
+    problems = [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        # Refused requests (a 409 on a lost claim, a 403 transfer) are logged by the browser itself.
+        if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]
+    ]
+    assert problems == [], problems
+
+
+def _open_from(driver: WebDriver, list_id: str, ticket_id: int) -> None:
+    css = f'#{list_id} button[data-ticket-id="{ticket_id}"]'
+    _wait(driver, lambda d: (_all(d, css) or [None])[0], f"ticket {ticket_id} in #{list_id}").click()
+    _wait(driver, lambda d: _find(d, "#ticket-status").text not in ("", "loading…"), "the ticket to load")
+
+
+def _cell(driver: WebDriver, row_css: str, figure: str) -> str:
+    return _find(driver, f'{row_css} td[data-figure="{figure}"]').text
+
+
+def test_the_figures_show_a_session_an_operator_handled(live_server: LiveServer, browser: WebDriver) -> None:
+    """Answered, abandonment, service level and satisfaction of one claimed-and-closed session."""
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    customer = f"kpi-{uuid.uuid4().hex[:10]}"
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+        farida = _staff(live_server, http, "farida", "فریده رحیمی", languages=("en", "fa"))
+        ticket_id = _queued(http, farida, customer, "I was charged twice this month")
+        tickets = f"/api/operator/tickets/{ticket_id}"
+        assert http.post(f"{tickets}/claim", headers=farida.auth).status_code == 200
+        closed = http.post(f"{tickets}/close", json={"disposition": "resolved"}, headers=farida.auth)
+        assert closed.status_code == 204, closed.text
+        rated = http.post("/api/chat", json={"customer": customer, "text": "5"})
+        assert rated.status_code == 200, rated.text
+
+        _log_in(driver, live_server, LOGIN, PASSWORD)
+        _find(driver, "#tab-figures").click()
+        _wait(driver, lambda d: _find(d, "#figures-view").is_displayed(), "the figures view")
+        assert not _find(driver, "#conversations-view").is_displayed()
+        answered_css = '#figures-total [data-figure="claimed"] .figure-value'
+        _wait(driver, lambda d: (_all(d, answered_css) or [None])[0], "the day's figures")
+        # The same period the page asked for: since the browser's local midnight.
+        since = driver.execute_script("const d = new Date(); d.setHours(0, 0, 0, 0); return d.toISOString();")
+        total = http.get("/api/operator/kpi", params={"since": since}, headers=farida.auth).json()["total"]
+        assert _find(driver, answered_css).text == str(total["claimed"]) and total["claimed"] >= 1
+
+        # By operator: Farida's row holds exactly the session of this test.
+        Select(_find(driver, "#figures-group")).select_by_value("operator")
+        row = f'#figures-rows tr[data-key="{farida.id}"]'
+        _wait(driver, lambda d: _all(d, row), "Farida's row")
+        assert _find(driver, f"{row} th").text == "فریده رحیمی"
+        assert _direction(driver, _find(driver, f"{row} th")) == "rtl"
+        assert _cell(driver, row, "claimed") == "1" and _cell(driver, row, "abandoned") == "0"
+        assert _cell(driver, row, "abandonment_rate") == "0%"
+        assert _cell(driver, row, "service_level") == "100%"  # answered at once, well within 20 s
+        assert _cell(driver, row, "satisfaction_mean") == "5 / 5 (1)"
+        assert _cell(driver, row, "average_speed_of_answer_seconds").endswith(" s")
+        # A close counts for first-contact resolution only after 24 h without a new contact.
+        assert _cell(driver, row, "first_contact_resolution") == "—"
+
+        Select(_find(driver, "#figures-period")).select_by_value("week")
+        _wait(driver, lambda d: "updated" in _find(d, "#figures-updated").text, "the week's figures")
+        assert _cell(driver, row, "claimed") == "1"
+        _find(driver, "#tab-conversations").click()
+        assert _find(driver, "#conversations-view").is_displayed()
+        assert not _find(driver, "#figures-view").is_displayed()
+    _assert_page_is_clean(driver)
+
+
+def test_a_conversation_is_transferred_to_a_colleague(live_server: LiveServer, browser: WebDriver) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    customer = f"tr-{uuid.uuid4().hex[:10]}"
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+        anna = _staff(live_server, http, "anna", "Anna", skills=("general", "billing"))
+        bilal = _staff(
+            live_server, http, "bilal", "بلال حداد", skills=("technical", "roaming"), languages=("ar",)
+        )
+        ticket_id = _queued(http, anna, customer, "My invoice shows a roaming fee")
+        _log_in(driver, live_server, anna.login, anna.password)
+        _open_from(driver, "queue", ticket_id)
+        _find(driver, "#claim").click()
+        _wait(driver, lambda d: _find(d, "#ticket-status").text.startswith("Yours"), "the claimed state")
+
+        _find(driver, "#transfer").click()
+        _wait(driver, lambda d: _find(d, "#transfer-dialog").get_attribute("open") is not None, "the dialog")
+        targets = [o.get_attribute("value") for o in _all(driver, "#transfer-target option")]
+        assert "operator:bilal" in targets and "operator:anna" not in targets  # never to oneself
+        # Colleagues who have the console open come first: Bilal opens it now.
+        assert targets[0] != "operator:bilal"
+        _keep_online(live_server, bilal)
+        first = "#transfer-target optgroup option"
+        _wait(driver, lambda d: _find(d, first).get_attribute("value") == "operator:bilal", "Bilal first")
+        assert (
+            _find(driver, first).text.endswith("online") and _direction(driver, _find(driver, first)) == "rtl"
+        )
+        targets = [o.get_attribute("value") for o in _all(driver, "#transfer-target option")]
+        topics = {"topic:orders", "topic:technical", "topic:billing", "topic:general", "topic:roaming"}
+        assert topics <= set(targets) and "topic:all" not in targets
+
+        # Meanwhile the conversation went back to the queue (another tab of Anna's): the API refuses,
+        # and the dialog says why in the API's words.
+        moved = http.post(
+            f"/api/operator/tickets/{ticket_id}/transfer", json={"to_topic": "billing"}, headers=anna.auth
+        )
+        assert moved.status_code == 200, moved.text
+        Select(_find(driver, "#transfer-target")).select_by_value("operator:bilal")
+        _find(driver, "#transfer-submit").click()
+        _wait(driver, lambda d: _find(d, "#transfer-error").is_displayed(), "the refusal")
+        assert "claim the ticket first" in _find(driver, "#transfer-error").text
+        _find(driver, "#transfer-cancel").click()
+
+        # Claimed again from the queue, then handed to Bilal.
+        _wait(driver, lambda d: _find(d, "#claim").is_enabled(), "the ticket to wait again")
+        _find(driver, "#claim").click()
+        _wait(driver, lambda d: _find(d, "#ticket-status").text.startswith("Yours"), "the claimed state")
+        _find(driver, "#transfer").click()
+        Select(_find(driver, "#transfer-target")).select_by_value("operator:bilal")
+        _find(driver, "#transfer-submit").click()
+        _wait(driver, lambda d: "transferred to بلال حداد" in _find(d, "#banner-text").text, "the banner")
+        assert _find(driver, "#transfer-dialog").get_attribute("open") is None
+
+        ticket = http.get(f"/api/operator/tickets/{ticket_id}", headers=bilal.auth).json()["ticket"]
+        assert ticket["status"] == "assigned" and ticket["operator_id"] == bilal.id
+        _wait(driver, lambda d: "بلال حداد" in _find(d, "#ticket-status").text, "Bilal's name in the status")
+        assert not _find(driver, "#reply-text").is_enabled() and not _find(driver, "#transfer").is_enabled()
+        assert not _all(driver, f'#mine button[data-ticket-id="{ticket_id}"]')
+        system = [_plain(m["text"]) for m in _customer_messages(http, customer)["messages"]]
+        assert _system_text("transferred", "en") in system
+    _assert_page_is_clean(driver)
+
+
+def _book_callback(http: httpx.Client, staff: Staff, customer: str, phone: str) -> int:
+    """A waiting customer presses "call me back" and leaves a number: the wait becomes a callback task."""
+    ticket_id = _queued(http, staff, customer, "Please call me back")
+    assert http.post("/api/chat", json={"customer": customer, "text": "/callback"}).is_success
+    booked = http.post("/api/chat", json={"customer": customer, "text": phone})
+    assert booked.status_code == 200 and booked.json()["state"] == "closed", booked.text
+    return ticket_id
+
+
+async def _move_callback(settings: Settings, ticket_id: int, later: timedelta) -> None:
+    engine = create_engine(settings.db)
+    try:
+        async with create_session_factory(engine)() as db, db.begin():
+            ticket = await db.get(HandoffTicket, ticket_id)
+            assert ticket is not None and ticket.callback_after is not None
+            ticket.callback_after = ticket.callback_after + later
+    finally:
+        await engine.dispose()
+
+
+def test_a_callback_task_is_claimed_and_closed(live_server: LiveServer, browser: WebDriver) -> None:
+    """A waiting customer asks to be called back; the task shows its number to dial, then is done."""
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    customer = f"cb-{uuid.uuid4().hex[:10]}"
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+        shirin = _staff(live_server, http, LOGIN, NAME, languages=("en", "fa"))
+        assert shirin.password == PASSWORD
+        ticket_id = _book_callback(http, shirin, customer, "+7 912 345-67-89")
+        # A second task, booked for tomorrow (as out of hours): listed as "later", after the due one.
+        later_id = _book_callback(http, shirin, f"cb-{uuid.uuid4().hex[:10]}", "+98 912 000 11 22")
+        asyncio.run(_move_callback(live_server.settings, later_id, timedelta(days=1)))
+
+        _log_in(driver, live_server, LOGIN, PASSWORD)
+        item_css = f'#callbacks button[data-ticket-id="{ticket_id}"]'
+        item = _wait(driver, lambda d: (_all(d, item_css) or [None])[0], "the task under Callbacks")
+        assert "+79123456789" in item.text and "due" in item.get_attribute("class").split()
+        assert "Bot unavailable" in item.text and "en" in item.text
+        later = _find(driver, f'#callbacks button[data-ticket-id="{later_id}"]')
+        assert "later" in later.get_attribute("class").split() and "+989120001122" in later.text
+        order = [int(b.get_attribute("data-ticket-id")) for b in _all(driver, "#callbacks button")]
+        assert order.index(ticket_id) < order.index(later_id)
+        assert not _all(driver, f'#queue button[data-ticket-id="{ticket_id}"]')  # not a waiting chat
+
+        item.click()
+        _wait(driver, lambda d: _find(d, "#callback-panel").is_displayed(), "the number to call")
+        phone = _find(driver, "#callback-phone")
+        assert phone.text == "+79123456789" and phone.get_attribute("href") == "tel:+79123456789"
+        assert _find(driver, "#ticket-heading").text.startswith(f"Callback #{ticket_id}")
+        # No chat to answer and nothing to give back to the bot: those controls are gone.
+        assert not _find(driver, "#composer").is_displayed()
+        assert not _find(driver, "#return-to-bot").is_displayed()
+
+        _find(driver, "#claim").click()
+        _wait(driver, lambda d: _find(d, "#ticket-status").text.startswith("Yours"), "the claimed task")
+        _wait(driver, lambda d: "yours" in _find(d, item_css).text, "the task marked as mine")
+        Select(_find(driver, "#disposition")).select_by_value("resolved")
+        _find(driver, "#close").click()
+        _wait(driver, lambda d: _find(d, "#ticket-status").text.startswith("Closed"), "the closed task")
+        _wait(driver, lambda d: not _all(d, item_css), "the task to leave the list")
+        done = http.get("/api/operator/callbacks", params={"include_closed": "true"}, headers=shirin.auth)
+        assert {t["id"]: t["status"] for t in done.json()}[ticket_id] == "closed"
+    _assert_page_is_clean(driver)
+
+
+async def _add_attachment(settings: Settings, session_id: int, media: dict[str, Any]) -> None:
+    """A file the customer sent, as a channel stores it (the web chat API takes text only)."""
+    engine = create_engine(settings.db)
+    try:
+        async with create_session_factory(engine)() as db, db.begin():
+            text = f"[{media['kind']}] {media.get('caption', '')}".strip()
+            db.add(
+                Message(
+                    session_id=session_id,
+                    direction="in",
+                    author="customer",
+                    text=text,
+                    payload={"media": media},
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_an_arabic_customer_reads_right_to_left_with_buttons_and_attachments(
+    live_server: LiveServer, browser: WebDriver, tmp_path: Path
+) -> None:
+    driver = browser
+    customer = f"ar-{uuid.uuid4().hex[:10]}"
+    arabic = "مرحبا، الإنترنت لا يعمل منذ الصباح"
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+        shirin = _staff(live_server, http, LOGIN, NAME, languages=("en", "fa"))
+        ticket_id = _queued(http, shirin, customer, arabic, language="ar")
+        session_id = http.get(f"/api/operator/tickets/{ticket_id}", headers=shirin.auth).json()["ticket"][
+            "session_id"
+        ]
+        # The file link is an operator route: here one whose answer shows whose token fetched it.
+        media = {
+            "kind": "document",
+            "url": "/api/operator/me",
+            "file_name": "فاتورة.json",
+            "caption": "الفاتورة",
+        }
+        asyncio.run(_add_attachment(live_server.settings, session_id, media))
+
+        _log_in(driver, live_server, LOGIN, PASSWORD)
+        _open_from(driver, "queue", ticket_id)
+        customer_css = "#transcript li.msg-customer .msg-text"
+        _wait(driver, lambda d: arabic in _texts(d, customer_css), "the Arabic message")
+        message = _all(driver, customer_css)[0]
+        assert message.get_attribute("dir") == "auto" and _direction(driver, message) == "rtl"
+
+        # The queue notice showed the customer a button: it is listed, right-to-left, under the message.
+        back = _system_text("back_to_bot_button", "ar")
+        chips = _wait(driver, lambda d: _all(d, "#transcript li.msg-system .chip"), "the buttons shown")
+        assert back in [c.text for c in chips] and _direction(driver, chips[0]) == "rtl"
+
+        line = _find(driver, "#transcript li.msg-customer .attachment")
+        assert line.find_element("css selector", ".attachment-kind").text == "Document"
+        about = line.find_element("css selector", ".attachment-about")
+        assert "فاتورة.json" in about.text and _direction(driver, about) == "rtl"
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - innerWidth;")
+        assert overflow <= 0, "Arabic text made the page wider than the window"
+
+        # Download: fetched with the operator's token, saved under the customer's file name.
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+        )
+        line.find_element("css selector", "button").click()
+        saved = tmp_path / "فاتورة.json"
+        _wait(driver, lambda d: saved.exists() and saved.stat().st_size > 0, "the downloaded file")
+        assert json.loads(saved.read_text(encoding="utf-8"))["login"] == LOGIN
+    _assert_page_is_clean(driver)
+
+
+def _keep_online(server: LiveServer, staff: Staff) -> None:
+    """A colleague with the console open elsewhere (an open live stream is what makes one online),
+    until the server stops at the end of the module."""
+    token = staff.auth["Authorization"].removeprefix("Bearer ")
+    connected = threading.Event()
+
+    def listen() -> None:
+        url = f"{server.url}/api/operator/events"
+        timeout = httpx.Timeout(10, read=None)
+        # The server closing the stream when it stops is the expected end.
+        with (
+            contextlib.suppress(httpx.HTTPError),
+            httpx.stream("GET", url, params={"token": token}, timeout=timeout) as stream,
+        ):
+            for _line in stream.iter_lines():
+                connected.set()
+
+    threading.Thread(target=listen, name=f"online-{staff.login}", daemon=True).start()
+    assert connected.wait(WAIT), f"{staff.login}'s live stream did not open"
+
+
+def test_offers_to_me_and_to_a_colleague(offering_server: LiveServer, browser: WebDriver) -> None:
+    """Offered to me: highlighted with Accept and a banner. Offered to a colleague: claiming is refused
+    for a few seconds, in the API's words."""
+    driver = browser
+    server = offering_server
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        nadia = _staff(server, http, "nadia", "Nadia", languages=("en",))
+        ruslan = _staff(server, http, "ruslan", "Руслан", languages=("ru",))
+        _log_in(driver, server, nadia.login, nadia.password)
+        _keep_online(server, ruslan)
+        mine = _queued(http, nadia, f"of-{uuid.uuid4().hex[:10]}", "I need a person please")
+        item_css = f'#queue li[data-ticket-id="{mine}"]'
+        _wait(driver, lambda d: "Offered to you" in _find(d, f"{item_css} .offer").text, "the offer to me")
+        assert _find(driver, f"{item_css} .accept").is_displayed()
+        _wait(driver, lambda d: _find(d, "#banner-accept").is_displayed(), "the offer banner")
+        assert f"#{mine}" in _find(driver, "#banner-text").text
+
+        theirs = _queued(http, nadia, f"of-{uuid.uuid4().hex[:10]}", "Мне нужен оператор", "ru")
+        other_css = f'#queue li[data-ticket-id="{theirs}"]'
+        _wait(
+            driver,
+            lambda d: "Offered to a colleague" in _find(d, f"{other_css} .offer").text,
+            "the colleague's offer",
+        )
+        assert not _find(driver, f"{other_css} .accept").is_displayed()
+        _open_from(driver, "queue", theirs)
+        _find(driver, "#claim").click()
+        _wait(
+            driver,
+            lambda d: "Offered to a colleague for a few seconds" in _find(d, "#banner-text").text,
+            "the refusal",
+        )
+        ticket = http.get(f"/api/operator/tickets/{theirs}", headers=nadia.auth).json()["ticket"]
+        assert ticket["status"] == "queued" and ticket["offered_to"] == ruslan.id
+
+        # Accepting mine from the queue claims it.
+        _find(driver, f"{item_css} .accept").click()
+        _wait(driver, lambda d: _find(d, "#ticket-status").text.startswith("Yours"), "the accepted offer")
+        _wait(driver, lambda d: not _all(d, item_css), "the accepted ticket to leave the queue")
+        ticket = http.get(f"/api/operator/tickets/{mine}", headers=nadia.auth).json()["ticket"]
+        assert ticket["status"] == "assigned" and ticket["operator_id"] == nadia.id
+    _assert_page_is_clean(driver)
