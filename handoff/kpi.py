@@ -218,7 +218,7 @@ class _SessionWalk:
 
     def apply(self, event: EventRow) -> None:
         handler: Callable[[EventRow], None] | None = getattr(self, f"_on_{event.kind}", None)
-        # Other kinds (first_operator_reply, callback_requested, ...) are history, not figures.
+        # Other kinds (first_operator_reply, offered, callback_claimed, ...) are history, not figures.
         if handler is not None:
             handler(event)
         # A wait that times out closes the session ("abandoned" -> closed); a customer who leaves
@@ -261,6 +261,10 @@ class _SessionWalk:
         if episode is not None and episode.waiting and episode.claimed_at is None:
             episode.abandoned_at = event.at
         self._finish(event.at)
+
+    def _on_callback_requested(self, event: EventRow) -> None:
+        # The customer stopped waiting for a call back: neither answered in the chat nor abandoned.
+        self._finish(None)
 
     def _on_returned_to_bot(self, event: EventRow) -> None:
         self._finish(event.at)

@@ -108,7 +108,7 @@ def scripted_day() -> KpiData:
     # S7 (customer 7, Arabic): billing, nobody claims it; it is still in the queue at the end.
     s.open(7, 7, at(16), language="ar")
     s.handoff(7, 5, at(16, 2), "billing")
-    s.event(7, "callback_requested", at(16, 5), ticket_id=5)
+    s.event(7, "callback_offered", at(16, 5), ticket_id=5, why="long_wait")  # not taken: still waiting
     # S8 (customer 1 again, on Tuesday, outside S1's 24 h): the bot answers it. Its own window ends
     # on Wednesday, after the period, so it is not judged for first-contact resolution.
     s.open(8, 1, at(14, day=1))
@@ -425,3 +425,18 @@ def test_a_period_needs_aware_ordered_bounds() -> None:
         Period(datetime(2024, 5, 6), datetime(2024, 5, 7))
     with pytest.raises(ValueError, match="before it starts"):
         Period(at(1), at(0))
+
+
+def test_a_booked_callback_leaves_the_queue_without_counting_as_answered_or_abandoned() -> None:
+    s = Script()
+    s.open(1, 1, at(9))
+    s.handoff(1, 1, at(9), "general")
+    s.event(1, "callback_offered", at(9, 5), ticket_id=1, why="long_wait")
+    s.event(1, "callback_requested", at(9, 6), to_state="closed", ticket_id=1)
+    s.event(1, "callback_claimed", at(9, 30), ticket_id=1, operator_id=7)
+    s.event(1, "callback_closed", at(9, 40), ticket_id=1, operator_id=7, disposition="resolved")
+    result = compute_figures(s.data(), Period(at(9), at(10)))
+    assert (result.queue_length, result.claimed, result.abandoned, result.closed) == (0, 0, 0, 1)
+    assert result.bot_containment == 0.0
+    # A week later it is not "still waiting" either.
+    assert compute_figures(s.data(), Period(at(0, day=7), at(0, day=8))).queue_length == 0
