@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 # A remembered token is re-checked against the database this often (expiry, deleted operators).
 TOKEN_CACHE_TTL = timedelta(seconds=30)
 TOKEN_CACHE_SIZE = 10_000
+# The claiming operator's other tickets, counted against their limit inside the claim's UPDATE.
+_MINE = aliased(HandoffTicket, name="mine")
 DISPOSITIONS = frozenset({"resolved", "not_resolved", "callback_needed", "spam"})
 
 
@@ -210,11 +212,10 @@ class HandoffService:
     async def claim(self, ticket_id: int, operator: Operator) -> HandoffTicket:
         """Atomic: of several operators claiming at once exactly one wins, on SQLite and PostgreSQL."""
         now = utcnow()
-        mine = aliased(HandoffTicket)
         active = (
             select(func.count())
-            .select_from(mine)
-            .where(mine.operator_id == operator.id, mine.status == TicketStatus.ASSIGNED.value)
+            .select_from(_MINE)
+            .where(_MINE.operator_id == operator.id, _MINE.status == TicketStatus.ASSIGNED.value)
             .scalar_subquery()
         )
         async with self._claim_lock, self._sessions() as db, db.begin():
@@ -232,11 +233,12 @@ class HandoffService:
                     ),
                 )
                 .values(status=TicketStatus.ASSIGNED.value, operator_id=operator.id, claimed_at=now)
+                .returning(HandoffTicket)
                 .execution_options(synchronize_session=False)
             )
-            ticket = await _ticket(db, ticket_id)
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise TicketConflict(_why_not_claimed(ticket, operator))
+            ticket = result.scalar_one_or_none()
+            if ticket is None:
+                raise TicketConflict(_why_not_claimed(await _ticket(db, ticket_id), operator))
             session = await _session_of(db, ticket)
             joined = None
             if ticket.kind == TicketKind.CALLBACK.value:
