@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from app.routes import chat
+from bot.telegram import routes as telegram_routes
+from bot.telegram.channel import start_channel
 from core.conversation import ConversationService
 from core.db import create_engine, create_session_factory
 from core.dialogue import RasaClient
@@ -51,13 +53,40 @@ def create_app(settings: Settings) -> FastAPI:
             hours=load_business_hours(settings.hours_path),
         )
         app.state.handoff = HandoffService(
-            sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite", bus=bus
+            sessions,
+            rasa,
+            messages,
+            serialize_claims=engine.dialect.name == "sqlite",
+            bus=bus,
+            offer_timeout=timedelta(seconds=settings.offer_timeout_seconds),
         )
         sweeper = asyncio.create_task(_sweep_queue(app.state.conversations, settings), name="queue-sweeper")
+        dispatcher = asyncio.create_task(
+            _dispatch_offers(app.state.handoff, bus, settings), name="auto-offer"
+        )
+        app.state.telegram = None
+        if settings.telegram.enabled:
+            app.state.telegram = await start_channel(
+                settings.telegram, sessions, app.state.conversations, messages, bus,
+                default_language=settings.default_language,
+            )  # fmt: skip
+        app.state.ivr = None
+        if settings.ivr.enabled:
+            from ivr.service import IvrService  # the voice stack loads only where it is wanted
+
+            app.state.ivr = IvrService(
+                settings.ivr, app.state.conversations, sessions, settings.catalogue_path
+            )
+            await app.state.ivr.start()
         try:
             yield
         finally:
+            if app.state.ivr is not None:
+                await app.state.ivr.stop()
+            if app.state.telegram is not None:
+                await app.state.telegram.stop()
             sweeper.cancel()
+            dispatcher.cancel()
             await rasa.aclose()
             await engine.dispose()
 
@@ -69,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(kpi.router)
     app.include_router(kpi.metrics_router)
     app.include_router(console.router)
+    app.include_router(telegram_routes.router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HandoffError, _handoff_refused)
     app.add_exception_handler(DialogueUnavailable, _bot_unavailable)
@@ -102,6 +132,30 @@ async def _sweep_queue(conversations: ConversationService, settings: Settings) -
             await conversations.announce_queue_positions(POSITION_UPDATE_EVERY)
         except Exception:  # a database hiccup must not end the sweeper
             logger.exception("queue sweep failed")
+
+
+# What can make a waiting ticket offerable: a new ticket, a freed operator, an operator coming online.
+_OFFER_TRIGGERS = frozenset({"ticket_queued", "ticket_closed", "operator_online"})
+
+
+async def _dispatch_offers(handoff: HandoffService, bus: EventBus, settings: Settings) -> None:
+    """Auto-offer loop (when enabled): on every trigger, and often enough to pass on offers nobody
+    took in time."""
+    if not settings.auto_offer:
+        return
+    recheck = max(1.0, settings.offer_timeout_seconds / 2)
+    async with bus.subscribe() as events:
+        while True:
+            try:
+                event = await asyncio.wait_for(events.get(), recheck)
+                if event.kind not in _OFFER_TRIGGERS:
+                    continue
+            except TimeoutError:
+                pass
+            try:
+                await handoff.offer_waiting()
+            except Exception:  # a database hiccup must not end auto-offers
+                logger.exception("auto-offer failed")
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

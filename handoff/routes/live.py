@@ -33,8 +33,9 @@ async def _stream(
 
 
 async def _frames(request: Request, bus: EventBus, operator_id: int) -> AsyncIterator[str]:
+    # Colleagues' consoles and the auto-offer loop hear of it; this console does not need its own news.
+    bus.publish(LiveEvent("operator_online", {"operator_id": operator_id}))
     async with bus.subscribe() as queue:
-        bus.publish(LiveEvent("operator_online", {"operator_id": operator_id}))
         yield ": connected\n\n"
         while not await request.is_disconnected():
             try:

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from core.events import EventBus, LiveEvent
+from handoff.presence import Presence
 from handoff.routes.live import _stream
 
 
@@ -21,9 +22,13 @@ class _Client:
 async def test_events_become_sse_frames_and_the_subscription_ends_with_the_client() -> None:
     bus = EventBus()
     client = _Client()
-    stream = _stream(client, bus)  # type: ignore[arg-type]
-    assert await anext(stream) == ": connected\n\n"
+    presence = Presence()
+    async with bus.subscribe() as colleague:
+        stream = _stream(client, bus, presence, 42)  # type: ignore[arg-type]
+        assert await anext(stream) == ": connected\n\n"
+        assert colleague.get_nowait() == LiveEvent("operator_online", {"operator_id": 42})
     assert len(bus) == 1
+    assert set(presence.since()) == {42}  # an open console is an online operator
 
     bus.publish(LiveEvent("ticket_queued", {"ticket_id": 7, "session_id": 3}))
     bus.publish(LiveEvent("message", {"session_id": 3, "message": {"text": "سلام"}}))
@@ -36,3 +41,4 @@ async def test_events_become_sse_frames_and_the_subscription_ends_with_the_clien
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
     assert len(bus) == 0  # a closed console holds no queue
+    assert presence.since() == {}

@@ -1,0 +1,1 @@
+"""The Telegram channel: aiogram 3 over the Bot API, bridged to the conversation core."""

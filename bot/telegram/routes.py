@@ -1,0 +1,75 @@
+"""HTTP side of the channel: Telegram's webhook, and files customers sent, for operators."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Annotated
+
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNetworkError
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from sqlalchemy.exc import DBAPIError
+
+from bot.telegram.channel import TelegramChannel
+from handoff.deps import CurrentOperator
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["telegram"])
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def get_channel(request: Request) -> TelegramChannel:
+    channel = getattr(request.app.state, "telegram", None)
+    if channel is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="the Telegram channel is not enabled")
+    return channel  # type: ignore[no-any-return]
+
+
+ChannelDep = Annotated[TelegramChannel, Depends(get_channel)]
+
+
+@router.post("/telegram/webhook", include_in_schema=False)
+async def receive_update(request: Request, channel: ChannelDep) -> Response:
+    """200 only once the update is committed: any other answer makes Telegram deliver it again."""
+    if channel.settings.mode != "webhook":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="the Telegram channel uses long polling")
+    expected = channel.settings.webhook_secret.get_secret_value()
+    given = request.headers.get(SECRET_HEADER, "")
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong or missing secret token")
+    try:
+        update = json.loads(await request.body())
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            raise ValueError("no update_id")
+    except ValueError as exc:
+        # Not an update at all: redelivering it cannot help.
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"not a Telegram update: {exc}") from exc
+    try:
+        await channel.accept([update])
+    except (DBAPIError, OSError) as exc:
+        logger.error("telegram update not stored update_id=%s: %s", update["update_id"], exc)
+        return Response(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    return Response(status_code=status.HTTP_200_OK)
+
+
+@router.get("/api/operator/telegram/files/{file_id}", tags=["operator"])
+async def read_file(file_id: str, operator: CurrentOperator, channel: ChannelDep) -> Response:
+    """A file a customer sent, fetched through the bot (Telegram's file links would expose the token)."""
+    try:
+        found = await channel.bot.get_file(file_id)
+        if not found.file_path:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Telegram has no such file any more")
+        data = await channel.bot.download_file(found.file_path)
+    except TelegramBadRequest as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=exc.message) from exc
+    except (TelegramAPIError, TelegramNetworkError) as exc:
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail="Telegram is not reachable") from exc
+    assert data is not None
+    name = found.file_path.rsplit("/", 1)[-1]
+    return Response(
+        content=data.read(),
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
