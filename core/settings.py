@@ -64,6 +64,38 @@ class TelegramSettings(BaseModel):
         return bool(self.token.get_secret_value())
 
 
+class IvrSettings(BaseModel):
+    """The voice channel: a SIP endpoint behind the contact centre's PBX or SIP trunk."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # the SIP (UDP) address; 0.0.0.0 for every interface
+    port: int = 5060
+    # Address put in Contact and SDP when `host` is a wildcard or behind NAT ("" = found per call).
+    advertised_address: str = ""
+    rtp_host: str = ""  # "" = the SIP host
+    rtp_port_min: int = 16000
+    rtp_port_max: int = 16999
+    # The PBX queue calls are transferred to (REFER), e.g. sip:queue@pbx.example; "" = callbacks only.
+    operator_uri: str = ""
+    # Only these peers (addresses or networks, e.g. the PBX) may call; empty = anyone who reaches us.
+    allowed_peers: list[str] = Field(default_factory=list)
+    # Vosk model directory per language; a language without one gets the digit menu only.
+    model_dirs: dict[str, Path] = Field(default_factory=dict)
+    default_language: str = "en"
+    # No RTP from the caller for this long: the call is ended and counted as abandoned.
+    silence_timeout_s: float = 20.0
+    # Waiting for a key or an answer after a prompt ended, before the prompt is repeated.
+    no_input_timeout_s: float = 6.0
+    # Ringing before the answer: the caller hears ringback while the greeting is prepared.
+    ring_s: float = 0.0
+
+    @model_validator(mode="after")
+    def _ports_in_order(self) -> IvrSettings:
+        if not 0 < self.rtp_port_min <= self.rtp_port_max < 65536:
+            raise ValueError("ivr rtp_port_min must be <= rtp_port_max, both in 1..65535")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FRONTLINE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -75,6 +107,7 @@ class Settings(BaseSettings):
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     actions: ActionsSettings = Field(default_factory=ActionsSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    ivr: IvrSettings = Field(default_factory=IvrSettings)
     model_path: Path = PROJECT_ROOT / "models" / "frontline.tar.gz"
     catalogue_path: Path = PROJECT_ROOT / "business" / "catalogue.yml"
     default_language: str = "en"
