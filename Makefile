@@ -71,6 +71,8 @@ bench: setup $(MODEL) ## latency and memory figures, written to bench/results/
 	$(PYTHON) -m bench.chat_turns --db sqlite
 	$(PYTHON) -m bench.chat_turns --db postgresql
 	$(PYTHON) -m bench.handoff
+	$(PYTHON) -m bench.telegram
+	$(PYTHON) -m bench.ivr
 
 clean:
 	rm -rf var models .rasa

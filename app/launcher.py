@@ -147,9 +147,23 @@ def app_service(settings: Settings) -> Service:
             "FRONTLINE_HOST": settings.host,
             "FRONTLINE_PORT": str(settings.port),
             "FRONTLINE_DB__URL": settings.db.url,
+            "FRONTLINE_IVR__ENABLED": str(settings.ivr.enabled).lower(),
+            "FRONTLINE_IVR__HOST": settings.ivr.host,
+            "FRONTLINE_IVR__PORT": str(settings.ivr.port),
         },
         startup_timeout_s=60,
     )
+
+
+DEMO_SIP_PORT = 5070
+
+
+def with_demo_phone(settings: Settings) -> Settings:
+    """`make run` answers the phone too: the IVR on loopback, unless configured otherwise."""
+    if settings.ivr.enabled:
+        return settings
+    ivr = settings.ivr.model_copy(update={"enabled": True, "host": "127.0.0.1", "port": DEMO_SIP_PORT})
+    return settings.model_copy(update={"ivr": ivr})
 
 
 def with_token(settings: Settings) -> Settings:
@@ -199,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     settings = with_token(get_settings())
+    if args.mode == "run":
+        settings = with_demo_phone(settings)
     if not settings.model_path.exists():
         print(f"No trained model at {settings.model_path}: run `make model` first.", file=sys.stderr)
         return 2
@@ -215,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
 
             operators(["demo"])  # prints the demo operator's log-in for the operator API
             print(f"Operator console: {base}/console   operator API: {base}/docs#/operator")
+            sip = f"sip:ivr@{settings.ivr.host}:{settings.ivr.port}"
+            print(f'Phone (SIP IVR): {sip}   e.g. `baresip -e "/dial {sip}"` from another terminal')
             chat_loop(base)
         else:
             _wait_for_any_exit(services)

@@ -1,0 +1,463 @@
+"""One call's flow: greeting, digit (and speech) menu, barge-in, order look-up, handoff, hang-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ivr import g711
+from ivr.contacts import CallContacts, caller_key, caller_phone
+from ivr.dtmf import EventDigits, ToneDetector
+from ivr.menu import Menu
+from ivr.server import CallLeg
+
+logger = logging.getLogger(__name__)
+
+BACK = "*"
+END_OF_NUMBER = "#"
+
+
+class Speaker(Protocol):
+    async def synthesize(self, text: str, language: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    language: str
+    operator_uri: str | None
+    no_input_timeout_s: float
+    silence_timeout_s: float
+    inter_digit_timeout_s: float = 5.0
+
+
+@dataclass
+class CallDeps:
+    """Shared by every call: built once by the IVR service."""
+
+    menu: Menu
+    contacts: CallContacts
+    speaker: Speaker
+    settings: CallSettings
+    models: Any = None  # ivr.speech.models.SpeechModels, or None: digits only
+    company: str = ""
+
+
+@dataclass(frozen=True)
+class Digit:
+    key: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    """No media from the caller for the silence timeout: the line is dead or the caller gone."""
+
+
+@dataclass
+class Answer:
+    """What the caller gave in answer to a prompt."""
+
+    digits: str = ""
+    text: str = ""  # free speech, recognised
+    entry: str | None = None  # a menu entry recognised from speech
+    timed_out: bool = False
+    terminated: bool = False  # ended with the terminator key
+
+
+class CallOver(Exception):
+    """The line went silent; the flow stops and the call is recorded as abandoned."""
+
+
+@dataclass
+class _Speech:
+    """Speech recognition for one call: an endpointer, a keyword recogniser and a free one."""
+
+    endpointer: Any
+    keywords: dict[str, list[str]]
+    menu_recognizer: Any
+    free_recognizer: Any
+    match: Any
+
+
+class Call:
+    def __init__(self, leg: CallLeg, deps: CallDeps) -> None:
+        self.leg = leg
+        self.deps = deps
+        self.menu = deps.menu
+        # The session's language (speech model, keywords, bot); prompts fall back to the menu's
+        # default language where the menu file has no text in it.
+        self.language = deps.settings.language
+        self.key = caller_key(leg.caller, leg.call_id)
+        self.phone = caller_phone(leg.caller)
+        self.session_id = 0
+        self._inputs: asyncio.Queue[object] = asyncio.Queue(200)
+        self._speech: _Speech | None = None
+        self._events = EventDigits()
+        self._tones: ToneDetector | None = None if leg.dtmf_events else ToneDetector()
+        self._outcome = "caller_hung_up"
+        self._end_by = ""
+        self.log: list[str] = []  # every prompt played, in order (tests and logs read it)
+
+    # --- the call ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._speech = await self._load_speech()
+        self.leg.on_info_digit = lambda key: self._put(Digit(key))
+        self.session_id = await self.deps.contacts.start(self.key, self.language, self.phone)
+        logger.info("call answered call_id=%s session_id=%s speech=%s", self.leg.call_id, self.session_id,
+                    self._speech is not None)  # fmt: skip
+        media = asyncio.create_task(self._receive(), name=f"media-{self.leg.call_id[:16]}")
+        try:
+            await self._main_menu()
+        except CallOver:
+            self._outcome, self._end_by = "abandoned", "silence_timeout"
+        finally:
+            media.cancel()
+            await asyncio.shield(self._finish())
+
+    async def _finish(self) -> None:
+        self._speech = None  # the recognisers (tens of MB with free dictation) go with the call
+        abandoned = self._outcome == "abandoned"
+        if self._outcome in ("abandoned", "caller_hung_up", "goodbye"):
+            with contextlib.suppress(Exception):
+                by = self._end_by or self._outcome
+                await self.deps.contacts.end(self.session_id, abandoned=abandoned, by=by)
+        logger.info("call ended call_id=%s outcome=%s", self.leg.call_id, self._outcome)
+
+    async def _main_menu(self) -> None:
+        greeting = self.menu.text("greeting", self.language, company=self.deps.company)
+        prefix, failures = greeting, 0
+        while True:
+            answer = await self.ask(f"{prefix} {self._menu_prompt(failures)}".strip())
+            prefix = ""
+            entry = answer.entry or (self.menu.entry(answer.digits[:1]) if answer.digits else None)
+            if entry is not None:
+                failures = 0
+                if await self._serve(entry, answer):
+                    return
+                continue
+            if answer.text:
+                failures = 0
+                if await self._free_speech(answer.text):
+                    return
+                continue
+            failures += 1
+            heard_nothing = answer.timed_out and not answer.digits
+            if failures >= 3:
+                if heard_nothing:
+                    await self._say(self.menu.text("goodbye", self.language))
+                    self._outcome, self._end_by = "abandoned", "no_input"
+                    return
+                await self._to_operator("no_match")
+                return
+            prefix = self.menu.text("no_input" if heard_nothing else "no_match", self.language)
+
+    def _menu_prompt(self, failures: int) -> str:
+        parts = [self.menu.text("menu", self.language)]
+        if self._speech is not None:
+            parts.append(self.menu.text("menu_speech", self.language))
+        if failures >= 2:
+            parts.append(self.menu.text("offer_operator", self.language))
+        return " ".join(parts)
+
+    async def _serve(self, entry: str, answer: Answer) -> bool:
+        """Run a menu entry; True when the call is over."""
+        await self._note(heard=answer.digits or answer.text, meta={"menu": entry})
+        if entry == "tariffs":
+            await self._say_noted(self.menu.tariffs_text(self.deps.contacts.catalogue, self.language))
+            return False
+        if entry == "order_status":
+            await self._order_status()
+            return False
+        if entry == "new_connection":
+            return await self._new_connection()
+        return await self._to_operator("customer_request")
+
+    # --- entries -----------------------------------------------------------------------------
+
+    async def _order_status(self) -> None:
+        size = self.menu.order_number_digits
+        for _ in range(2):
+            answer = await self.ask(
+                self.menu.text("order_prompt", self.language), max_digits=size + 1, terminator=END_OF_NUMBER
+            )
+            if answer.digits.startswith(BACK):
+                return
+            number = answer.digits
+            if len(number) != size or not number.isdigit():
+                await self._say(self.menu.text("order_bad_number", self.language))
+                continue
+            await self._note(heard=number, meta={"order_number": number})
+            try:
+                order = await self.deps.contacts.order(number)
+            except Exception:
+                logger.exception("order look-up failed call_id=%s", self.leg.call_id)
+                await self._say_noted(self.menu.text("lookup_failed", self.language))
+                return
+            if order is None:
+                text = self.menu.text("order_not_found", self.language, number=" ".join(number))
+            else:
+                text = self.menu.order_text(order, self.deps.contacts.catalogue, self.language)
+            await self._say_noted(text)
+            return
+
+    async def _new_connection(self) -> bool:
+        if self.phone is None:
+            await self._say_noted(self.menu.text("no_number", self.language))
+            self._outcome = "goodbye"
+            return True
+        await self.deps.contacts.callback(
+            self.session_id, self.phone, reason="new_connection", topic="orders",
+            summary="A caller asked for a new connection in the phone menu; call back to take the order.",
+        )  # fmt: skip
+        await self._say(self.menu.text("new_connection_done", self.language))
+        self._outcome = "callback"
+        return True
+
+    async def _to_operator(self, reason: str, queued: bool = False) -> bool:
+        """The card is queued first, then the PBX is asked to transfer; without a queue URI, a callback."""
+        uri = self.deps.settings.operator_uri
+        if not uri:
+            return await self._offer_callback(reason)
+        ticket = None
+        if not queued:
+            summary = (
+                "A caller asked for an operator in the phone menu."
+                if reason == "customer_request"
+                else "The phone menu could not understand the caller three times."
+            )
+            ticket = await self.deps.contacts.escalate(self.session_id, summary, reason)
+        await self._say_noted(self.menu.text("transferring", self.language))
+        target = _with_headers(
+            uri, {"X-Frontline-Session": str(self.session_id), "X-Frontline-Ticket": str(ticket or "")}
+        )
+        if await self.leg.transfer(target):
+            self._outcome = "transferred"
+            return True
+        await self._say_noted(self.menu.text("transfer_failed", self.language))
+        return await self._offer_callback(reason)
+
+    async def _offer_callback(self, reason: str) -> bool:
+        if self.phone is None:
+            await self._say_noted(self.menu.text("no_number", self.language))
+            self._outcome = "goodbye"
+            return True
+        offer = self.menu.text("callback_offer", self.language)
+        await self._note(said=offer)
+        answer = await self.ask(offer)
+        if answer.digits[:1] != "1" and answer.entry != "operator":
+            return False  # back to the menu
+        await self._note(heard=answer.digits or answer.text, meta={"callback": True})
+        await self.deps.contacts.callback(
+            self.session_id, self.phone, reason=reason, topic="general",
+            summary="A caller asked for an operator by phone; nobody could take the call, call back.",
+        )  # fmt: skip
+        await self._say(self.menu.text("callback_done", self.language))
+        self._outcome = "callback"
+        return True
+
+    async def _free_speech(self, text: str) -> bool:
+        """Anything else the caller said goes to the bot, like a chat message; the reply is spoken."""
+        result = await self.deps.contacts.turn(self.key, text, self.language, self.leg.call_id)
+        spoken = " ".join(r.text for r in result.replies if r.text)
+        if result.state == "queued":
+            if spoken:
+                await self._say(spoken)
+            return await self._to_operator("bot_handoff", queued=True)
+        if spoken:
+            await self._say(spoken)
+        return result.state == "closed"
+
+    # --- speaking and listening ------------------------------------------------------------------
+
+    async def ask(self, prompt: str, *, max_digits: int = 1, terminator: str | None = None) -> Answer:
+        """Play a prompt and collect the answer; a key or the caller's voice stops the prompt."""
+        self._drop_stale_speech()
+        # A key or words given ahead answer at once: not even the prompt's first frame is sent.
+        speak = self._play(prompt) if self._inputs.empty() else asyncio.sleep(0)
+        playing = asyncio.create_task(speak, name=f"prompt-{self.leg.call_id[:16]}")
+        answer = Answer()
+        try:
+            while True:
+                if playing.done():
+                    timeout = (
+                        self.deps.settings.inter_digit_timeout_s
+                        if answer.digits
+                        else self.deps.settings.no_input_timeout_s
+                    )
+                else:
+                    timeout = None
+                event = await self._next_input(playing, timeout)
+                if event is None:
+                    if playing.done() and timeout is not None:
+                        if self.leg.held:
+                            continue  # a caller who put us on hold has not failed to answer
+                        answer.timed_out = True
+                        return answer
+                    continue
+                playing.cancel()  # barge-in
+                if isinstance(event, Silence):
+                    raise CallOver
+                if isinstance(event, Digit):
+                    if event.key == terminator:
+                        answer.terminated = True
+                        return answer
+                    answer.digits += event.key
+                    if len(answer.digits) >= max_digits or (max_digits > 1 and event.key == BACK):
+                        return answer
+                elif _is_utterance(event):
+                    return await self._understand(event)
+        finally:
+            playing.cancel()
+
+    async def _next_input(self, playing: asyncio.Task[None], timeout: float | None) -> object | None:
+        getter = asyncio.ensure_future(self._inputs.get())
+        waits: set[asyncio.Future[Any]] = {getter}
+        if not playing.done():
+            waits.add(playing)
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if getter.done():
+            return getter.result()
+        getter.cancel()
+        return None
+
+    async def _understand(self, utterance: Any) -> Answer:
+        speech = self._speech
+        assert speech is not None
+        heard = await speech.menu_recognizer.transcribe(utterance.pcm)
+        entry = speech.match(heard, speech.keywords) if heard else None
+        if entry is not None:
+            return Answer(text=heard, entry=entry)
+        free = await speech.free_recognizer.transcribe(utterance.pcm)
+        return Answer(text=free.strip())
+
+    async def _say(self, text: str) -> None:
+        """Speak without listening for choices (keys still stop it)."""
+        playing = asyncio.create_task(self._play(text))
+        try:
+            while not playing.done():
+                event = await self._next_input(playing, None)
+                if isinstance(event, Silence):
+                    raise CallOver
+                if isinstance(event, Digit) or _is_utterance(event):
+                    playing.cancel()
+                    self._put(event)  # a key or words during a statement answer the next question
+                    return
+                if event is not None:  # the caller started speaking: stop talking (barge-in)
+                    playing.cancel()
+        finally:
+            playing.cancel()
+
+    async def _say_noted(self, text: str) -> None:
+        await self._note(said=text)
+        await self._say(text)
+
+    async def _play(self, text: str) -> None:
+        self.log.append(text)
+        pcm = await synthesize(self.deps.speaker, text, self.menu.language_of(self.language))
+        if pcm is None:
+            return  # the caller hears nothing, but keys still work and the call goes on
+        await self.leg.rtp.play(pcm)
+
+    async def _note(
+        self, *, heard: str | None = None, said: str | None = None, meta: dict[str, Any] | None = None
+    ) -> None:
+        try:
+            await self.deps.contacts.note(self.session_id, heard=heard, said=said, meta=meta)
+        except Exception:  # the transcript is best effort; the caller must not be dropped for it
+            logger.exception("could not store call transcript call_id=%s", self.leg.call_id)
+
+    def _put(self, event: object) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self._inputs.put_nowait(event)
+
+    def _drop_stale_speech(self) -> None:
+        """Keys and words the caller gave ahead stay; a mere "speech started" that led nowhere goes."""
+        kept = []
+        while not self._inputs.empty():
+            event = self._inputs.get_nowait()
+            if isinstance(event, Digit | Silence) or _is_utterance(event):
+                kept.append(event)
+        for event in kept:
+            self._put(event)
+
+    # --- media in ----------------------------------------------------------------------------
+
+    async def _receive(self) -> None:
+        """RTP in -> digits (RFC 4733 or tones) and utterances; silence for too long ends the call."""
+        inbox = self.leg.rtp.protocol.inbox
+        buffer = b""
+        while True:
+            try:
+                packet = await asyncio.wait_for(inbox.get(), self.deps.settings.silence_timeout_s)
+            except TimeoutError:
+                if self.leg.held:
+                    continue  # on hold nothing is sent to us, on purpose
+                self._put(Silence())
+                return
+            media = self.leg.media
+            if packet.payload_type == media.event_payload_type and media.event_payload_type is not None:
+                key = self._events.feed(packet.timestamp, packet.payload, packet.marker)
+                if key is not None:
+                    self._put(Digit(key))
+                continue
+            if packet.payload_type != media.payload_type:
+                continue
+            pcm = g711.decode(packet.payload, media.codec)
+            if self._tones is not None:
+                for key in self._tones.feed(pcm):
+                    self._put(Digit(key))
+            if self._speech is None:
+                continue
+            buffer += pcm
+            while len(buffer) >= g711.FRAME_BYTES_PCM:
+                frame, buffer = buffer[: g711.FRAME_BYTES_PCM], buffer[g711.FRAME_BYTES_PCM :]
+                event = self._speech.endpointer.feed(frame)
+                if event is not None:
+                    self._put(event)
+
+    async def _load_speech(self) -> _Speech | None:
+        models = self.deps.models
+        if models is None:
+            return None
+        model = await models.aget(self.language)
+        if model is None:
+            return None
+        from ivr.speech.endpointing import Endpointer
+        from ivr.speech.keywords import load_keywords, match_keyword, recognizer_phrases
+        from ivr.speech.recognizer import CallRecognizer
+
+        keywords = load_keywords(self.language)
+        phrases = recognizer_phrases(self.language)
+        return _Speech(
+            endpointer=Endpointer(),
+            keywords=keywords,
+            menu_recognizer=CallRecognizer(model, phrases=phrases),
+            free_recognizer=CallRecognizer(model),
+            match=match_keyword,
+        )
+
+
+async def synthesize(speaker: Speaker, text: str, language: str, attempts: int = 2) -> bytes | None:
+    """A prompt's audio; a failed render is tried once more (espeak-ng through pyttsx3 has been
+    seen to end a render early), then the prompt is skipped rather than the call dropped."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await speaker.synthesize(text, language)
+        except Exception as exc:
+            logger.warning("prompt not synthesised (attempt %s): %s", attempt, exc)
+    return None
+
+
+def _is_utterance(event: object) -> bool:
+    return hasattr(event, "pcm")  # ivr.speech.endpointing.Utterance, imported only with a model
+
+
+def _with_headers(uri: str, headers: dict[str, str]) -> str:
+    """URI headers (RFC 3261 19.1.1) for the Refer-To target: the PBX copies them to the new call."""
+    query = "&".join(f"{name}={value}" for name, value in headers.items() if value)
+    if not query:
+        return uri
+    return f"{uri}{'&' if '?' in uri else '?'}{query}"

@@ -1,0 +1,81 @@
+"""What a call asks of the conversation core and the business data, in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.catalogue import Catalogue
+from core.conversation import ConversationService
+from core.digits import to_ascii_digits
+from core.models import Order
+from core.phones import normalise_phone
+from core.repo.orders import order_by_number
+from core.schemas import InboundTurn, TurnResult
+
+logger = logging.getLogger(__name__)
+CHANNEL = "phone"
+
+
+def caller_key(number: str, call_id: str) -> str:
+    """`tel:<number>`; a hidden number gets a key of its own, so strangers never share a history."""
+    digits = "".join(ch for ch in to_ascii_digits(number) if ch.isdigit())
+    if not digits:
+        return f"tel:anonymous:{call_id[:40]}"
+    return f"tel:+{digits}" if number.startswith("+") else f"tel:{digits}"
+
+
+def caller_phone(number: str) -> str | None:
+    """The number in the form the core compares (orders, customer cards); None for extensions."""
+    return normalise_phone(number)
+
+
+class CallContacts:
+    """The core as a call sees it: one session per call, turns, handoff, callbacks, order look-ups."""
+
+    def __init__(
+        self,
+        conversations: ConversationService,
+        db_sessions: async_sessionmaker[AsyncSession],
+        catalogue: Catalogue,
+    ) -> None:
+        self.conversations = conversations
+        self.catalogue = catalogue
+        self._db = db_sessions
+
+    async def start(self, key: str, language: str, phone: str | None) -> int:
+        return await self.conversations.start_call(key, channel=CHANNEL, language=language, phone=phone)
+
+    async def note(
+        self,
+        session_id: int,
+        *,
+        heard: str | None = None,
+        said: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        await self.conversations.note_call_exchange(session_id, heard=heard, said=said, metadata=meta)
+
+    async def turn(self, key: str, text: str, language: str, call_id: str) -> TurnResult:
+        return await self.conversations.handle_turn(
+            InboundTurn(
+                customer_key=key, channel=CHANNEL, text=text, language=language, metadata={"call_id": call_id}
+            )
+        )
+
+    async def order(self, number: str) -> Order | None:
+        async with self._db() as db:
+            return await order_by_number(db, number)
+
+    async def escalate(self, session_id: int, summary: str, reason: str = "customer_request") -> int:
+        return await self.conversations.escalate(session_id, reason=reason, topic="general", summary=summary)
+
+    async def callback(self, session_id: int, phone: str, reason: str, topic: str, summary: str) -> int:
+        return await self.conversations.request_callback(
+            session_id, phone=phone, reason=reason, topic=topic, summary=summary
+        )
+
+    async def end(self, session_id: int, *, abandoned: bool, by: str) -> None:
+        await self.conversations.end_call(session_id, abandoned=abandoned, by=by)

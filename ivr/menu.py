@@ -1,0 +1,87 @@
+"""The phone menu as data (ivr/data/menu.yml): keys, prompts per language, spoken tariffs and orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.catalogue import Catalogue
+from core.models import Order
+
+MENU_FILE = Path(__file__).parent / "data" / "menu.yml"
+ENTRIES = ("tariffs", "order_status", "new_connection", "operator")
+
+
+@dataclass(frozen=True)
+class Menu:
+    keys: dict[str, str]  # digit -> entry
+    prompts: dict[str, dict[str, Any]]  # language -> key -> text
+    order_number_digits: int
+    default_language: str = "en"
+
+    def entry(self, digit: str) -> str | None:
+        return self.keys.get(digit)
+
+    def text(self, key: str, language: str, **fields: object) -> str:
+        """A prompt in the language, falling back to the default language's text for a missing key."""
+        table = self.prompts.get(language) or {}
+        template = table.get(key) or self.prompts[self.default_language][key]
+        return str(template).format(**fields)
+
+    def language_of(self, language: str) -> str:
+        return language if language in self.prompts else self.default_language
+
+    def date_text(self, day: date, language: str) -> str:
+        table = self.prompts.get(language) or self.prompts[self.default_language]
+        months = table.get("months") or self.prompts[self.default_language]["months"]
+        return self.text("date", language, day=day.day, month=months[day.month - 1])
+
+    def tariffs_text(self, catalogue: Catalogue, language: str) -> str:
+        lines = [self.text("tariffs_intro", language)]
+        for tariff in catalogue.tariffs:
+            price = f"{tariff.monthly_price:g}"
+            lines.append(
+                self.text(
+                    "tariff_line",
+                    language,
+                    name=tariff.name,
+                    speed=tariff.speed_mbit,
+                    price=price,
+                    currency=catalogue.currency,
+                )
+            )
+        return " ".join(lines)
+
+    def order_text(self, order: Order, catalogue: Catalogue, language: str) -> str:
+        tariff = catalogue.tariff(order.tariff_code)
+        status_key = f"status_{order.status}"
+        table = self.prompts.get(language) or {}
+        fallback = self.prompts[self.default_language]
+        if status_key in table or status_key in fallback:
+            status = self.text(status_key, language, day=self.date_text(order.visit_date, language))
+        else:
+            status = order.status
+        return self.text(
+            "order_status",
+            language,
+            number=" ".join(order.number),  # read digit by digit, as it was keyed in
+            tariff=tariff.name if tariff else order.tariff_code,
+            status=status,
+        )
+
+
+def load_menu(path: Path = MENU_FILE, default_language: str = "en") -> Menu:
+    """Read the menu file; a malformed file fails at start-up, not during a call."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    keys = {str(k): str(v) for k, v in raw["keys"].items()}
+    unknown = set(keys.values()) - set(ENTRIES)
+    if unknown:
+        raise ValueError(f"{path}: unknown menu entries {sorted(unknown)}")
+    prompts = {str(lang): dict(table) for lang, table in raw["prompts"].items()}
+    if default_language not in prompts:
+        default_language = "en"
+    return Menu(keys, prompts, int(raw.get("order_number_digits", 7)), default_language)

@@ -1,0 +1,91 @@
+"""The voice channel inside the front-line process: builds the shared parts once, runs the endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.catalogue import load_catalogue
+from core.conversation import ConversationService
+from core.settings import IvrSettings
+from ivr.call import Call, CallDeps, CallSettings, synthesize
+from ivr.contacts import CallContacts
+from ivr.menu import load_menu
+from ivr.server import CallLeg, EndpointConfig, SipEndpoint
+
+logger = logging.getLogger(__name__)
+
+
+class IvrService:
+    def __init__(
+        self,
+        settings: IvrSettings,
+        conversations: ConversationService,
+        db_sessions: async_sessionmaker[AsyncSession],
+        catalogue_path: Any,
+        *,
+        speaker: Any = None,
+        models: Any = None,
+    ) -> None:
+        catalogue = load_catalogue(catalogue_path)
+        if speaker is None:
+            from ivr.speech.synthesis import Speaker
+
+            speaker = Speaker()
+        if models is None and settings.model_dirs:
+            from ivr.speech.models import SpeechModels
+
+            models = SpeechModels(dict(settings.model_dirs))
+        self._owns_speaker = speaker
+        self.deps = CallDeps(
+            menu=load_menu(default_language=settings.default_language),
+            contacts=CallContacts(conversations, db_sessions, catalogue),
+            speaker=speaker,
+            settings=CallSettings(
+                language=settings.default_language,
+                operator_uri=settings.operator_uri or None,
+                no_input_timeout_s=settings.no_input_timeout_s,
+                silence_timeout_s=settings.silence_timeout_s,
+            ),
+            models=models,
+            company=catalogue.company,
+        )
+        self.endpoint = SipEndpoint(
+            EndpointConfig(
+                host=settings.host,
+                port=settings.port,
+                rtp_host=settings.rtp_host or settings.host,
+                rtp_port_min=settings.rtp_port_min,
+                rtp_port_max=settings.rtp_port_max,
+                allowed_peers=tuple(settings.allowed_peers),
+                advertised_address=settings.advertised_address or None,
+                ring_s=settings.ring_s,
+            ),
+            self._on_call,
+        )
+        self.calls: list[Call] = []
+        self._warm_up: asyncio.Task[None] | None = None
+
+    async def _on_call(self, leg: CallLeg) -> None:
+        call = Call(leg, self.deps)
+        self.calls = [*self.calls[-99:], call]  # recent calls, for logs and tests (no audio kept)
+        await call.run()
+
+    async def start(self) -> None:
+        await self.endpoint.start()
+        self._warm_up = asyncio.create_task(self._prepare_prompts(), name="ivr-prompts")
+
+    async def _prepare_prompts(self) -> None:
+        """Render the first prompt before the first call, so nobody waits for it."""
+        menu, language = self.deps.menu, self.deps.settings.language
+        greeting = menu.text("greeting", language, company=self.deps.company)
+        first = f"{greeting} {menu.text('menu', language)}"
+        await synthesize(self.deps.speaker, first, menu.language_of(language))
+
+    async def stop(self) -> None:
+        if self._warm_up is not None:
+            self._warm_up.cancel()
+        await self.endpoint.stop()

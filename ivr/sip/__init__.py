@@ -1,0 +1,1 @@
+"""SIP: message parsing/serialising (pure) and the UDP user agent."""

@@ -1,0 +1,53 @@
+"""The menu file: every language says everything, and spoken texts come out whole."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from core.catalogue import load_catalogue
+from core.models import Order
+from core.settings import PROJECT_ROOT
+from ivr.contacts import caller_key, caller_phone
+from ivr.menu import load_menu
+
+MENU = load_menu()
+CATALOGUE = load_catalogue(PROJECT_ROOT / "business" / "catalogue.yml")
+
+
+@pytest.mark.parametrize("language", sorted(MENU.prompts))
+def test_every_language_has_every_prompt(language: str) -> None:
+    assert set(MENU.prompts[language]) == set(MENU.prompts["en"])
+    assert len(MENU.prompts[language]["months"]) == 12
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "ar", "fa"])
+def test_spoken_tariffs_and_order_status(language: str) -> None:
+    tariffs = MENU.tariffs_text(CATALOGUE, language)
+    assert all(t.name in tariffs for t in CATALOGUE.tariffs) and "{" not in tariffs
+    order = Order(number="3141592", status="received", tariff_code="home_100", visit_date=date(2027, 2, 3))
+    spoken = MENU.order_text(order, CATALOGUE, language)
+    assert "3 1 4 1 5 9 2" in spoken and "Home 100" in spoken and "{" not in spoken
+
+
+def test_unknown_language_falls_back_to_the_default_prompts() -> None:
+    assert MENU.text("goodbye", "ko") == MENU.text("goodbye", "en")
+    assert MENU.language_of("ko") == "en" and MENU.language_of("fa") == "fa"
+
+
+def test_menu_keys_map_to_known_entries(tmp_path: Path) -> None:
+    assert MENU.entry("1") == "tariffs" and MENU.entry("0") == "operator" and MENU.entry("9") is None
+    broken = tmp_path / "menu.yml"
+    broken.write_text('keys: {"1": coffee}\nprompts: {en: {}}\n')
+    with pytest.raises(ValueError, match="coffee"):
+        load_menu(broken)
+
+
+def test_caller_identity() -> None:
+    assert caller_key("+4915112345678", "c1") == "tel:+4915112345678"
+    assert caller_phone("+4915112345678") == "+4915112345678"
+    assert caller_key("۰۹۱۲۳۴۵۶۷۸۹", "c1") == "tel:09123456789"  # Persian digits from a PBX
+    assert caller_key("anonymous", "abc") == "tel:anonymous:abc"
+    assert caller_phone("anonymous") is None and caller_phone("101") is None
