@@ -111,7 +111,8 @@ class Settings(BaseSettings):
     model_path: Path = PROJECT_ROOT / "models" / "frontline.tar.gz"
     catalogue_path: Path = PROJECT_ROOT / "business" / "catalogue.yml"
     default_language: str = "en"
-    max_text_length: int = 4000
+    # Telegram's own limit (4,096 UTF-16 units, never fewer code points): no messenger text is refused.
+    max_text_length: int = 4096
     # A bot session with no activity for this long is closed; the next message starts a new one.
     session_idle_minutes: int = 60
     # A customer waiting longer than this for an operator is told so, and the wait counts as abandoned.
