@@ -34,7 +34,6 @@ from core.models import (
     Message,
     SessionEvent,
     SessionState,
-    TicketKind,
     utcnow,
 )
 from core.phones import normalise_phone
@@ -55,6 +54,7 @@ from core.repo.tickets import (
     survey_pending,
     ticket_of_session,
     waiting_sessions_in_order,
+    waiting_since_before,
 )
 from core.schemas import Button, InboundTurn, Reply, TurnResult
 
@@ -142,15 +142,7 @@ class ConversationService:
         """Close tickets nobody claimed in time: the customer is told, the wait counts as abandoned."""
         cutoff = utcnow() - timeout
         async with self._sessions() as db:
-            stale = list(
-                await db.scalars(
-                    select(HandoffTicket.id).where(
-                        HandoffTicket.status == "queued",
-                        HandoffTicket.kind == TicketKind.SESSION.value,
-                        HandoffTicket.created_at < cutoff,
-                    )
-                )
-            )
+            stale = list(await db.scalars(select(HandoffTicket.id).where(*waiting_since_before(cutoff))))
         for ticket_id in stale:
             await self._abandon(ticket_id)
         return len(stale)
@@ -302,13 +294,7 @@ class ConversationService:
         cutoff = utcnow() - after
         async with self._sessions() as db:
             waiting = list(
-                await db.scalars(
-                    select(HandoffTicket.session_id).where(
-                        HandoffTicket.status == "queued",
-                        HandoffTicket.kind == TicketKind.SESSION.value,
-                        HandoffTicket.created_at < cutoff,
-                    )
-                )
+                await db.scalars(select(HandoffTicket.session_id).where(*waiting_since_before(cutoff)))
             )
             offered = set(
                 await db.scalars(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import HandoffTicket, Message, SessionEvent, TicketKind, TicketStatus, utcnow
@@ -64,6 +64,15 @@ async def survey_pending(db: AsyncSession, session_id: int) -> bool:
         )
     )
     return kinds == {"survey_asked"}
+
+
+def waiting_since_before(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Conversations (not callback tasks) still waiting for a person since before `cutoff`."""
+    return (
+        HandoffTicket.status == TicketStatus.QUEUED.value,
+        HandoffTicket.kind == TicketKind.SESSION.value,
+        HandoffTicket.created_at < cutoff,
+    )
 
 
 async def waiting_sessions_in_order(db: AsyncSession) -> list[int]:
