@@ -20,7 +20,7 @@ import psutil
 from pydantic import SecretStr
 
 from app.launcher import Service, actions_service, app_service, rasa_service, start_all, stop_all
-from bench.stats import summary_ms
+from bench.stats import print_latency_table, summary_ms
 from core.settings import PROJECT_ROOT, ActionsSettings, DbSettings, RasaSettings, Settings
 from tests.support import create_postgres_database, drop_postgres_database, free_port
 
@@ -119,17 +119,7 @@ def bench_settings(db_url: str) -> Settings:
 
 
 def print_table(report: dict[str, object]) -> None:
-    print("| customers | path | p50 ms | p95 ms | p99 ms |")
-    print("|---|---|---|---|---|")
-    lat = report["latency"]
-    assert isinstance(lat, dict)
-    for key, row in lat.items():
-        n = key.split("_")[0]
-        for path in ("rasa", "core"):
-            s = row[path]
-            print(f"| {n} | {path} | {s['p50']} | {s['p95']} | {s['p99']} |")
-        r = row["ratio"]
-        print(f"| {n} | core / rasa | {r['p50']}x | {r['p95']}x | {r['p99']}x |")
+    print_latency_table(report["latency"], "core")
     if "memory" in report:
         print("memory:", json.dumps(report["memory"]))
 

@@ -23,7 +23,7 @@ import httpx
 
 from app.launcher import actions_service, app_service, rasa_service, start_all, stop_all
 from bench.chat_turns import MESSAGES, bench_settings, via_rasa
-from bench.stats import summary_ms
+from bench.stats import print_latency_table, summary_ms
 from core.settings import PROJECT_ROOT
 from tests.support import create_postgres_database, drop_postgres_database
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -122,17 +122,7 @@ async def run(db: str, levels: list[int]) -> dict[str, object]:
 
 
 def print_table(report: dict[str, object]) -> None:
-    print("| customers | path | p50 ms | p95 ms | p99 ms |")
-    print("|---|---|---|---|---|")
-    latency = report["latency"]
-    assert isinstance(latency, dict)
-    for key, row in latency.items():
-        n = key.split("_")[0]
-        for path in ("rasa", "telegram"):
-            s = row[path]
-            print(f"| {n} | {path} | {s['p50']} | {s['p95']} | {s['p99']} |")
-        r = row["ratio"]
-        print(f"| {n} | telegram / rasa | {r['p50']}x | {r['p95']}x | {r['p99']}x |")
+    print_latency_table(report["latency"], "telegram")
 
 
 def main() -> None:
