@@ -10,7 +10,10 @@ APP_VENV := .venv
 RASA := PYTHONWARNINGS=ignore $(RASA_VENV)/bin/rasa
 PYTHON := $(APP_VENV)/bin/python
 MODEL := models/frontline.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
+# The responses are built from the per-language texts (bot/texts/<lang>.yml) into a data file of their own.
+RESPONSES := var/rasa-data/responses.yml
+RASA_DATA := bot/data $(dir $(RESPONSES))
+TRAINING_INPUTS := config.yml domain.yml bot/nlu/components.py core/textnorm.py core/digits.py $(RESPONSES) $(shell find bot/data -name '*.yml' 2>/dev/null)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 # Rasa would otherwise send usage data and error reports to its vendor: customers' data stays here.
@@ -50,13 +53,16 @@ $(APP_VENV)/.installed: requirements/app.lock
 
 model: $(MODEL) ## train only when data, domain or config changed
 
+$(RESPONSES): bot/responses.py $(wildcard bot/texts/*.yml) | $(APP_VENV)/.installed
+	$(PYTHON) -m bot.responses $@
+
 $(MODEL): $(TRAINING_INPUTS) | $(RASA_VENV)/.installed
 	@echo "Training the Rasa model (a few minutes; reused until data, domain or config change) ..."
-	$(RASA) train --data bot/data --domain domain.yml --config config.yml --out models --fixed-model-name frontline
+	$(RASA) train --data $(RASA_DATA) --domain domain.yml --config config.yml --out models --fixed-model-name frontline
 	touch $@
 
-validate: $(RASA_VENV)/.installed
-	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
+validate: $(RASA_VENV)/.installed $(RESPONSES)
+	$(RASA) data validate --data $(RASA_DATA) --domain domain.yml --config config.yml
 
 rasa-test: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/rasa --endpoints endpoints.yml --out var/rasa-test --fail-on-prediction-errors

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.forms import extract_answer
-from actions.orders import visit_date_text
+from actions.localise import full_date, language_of
 from actions.parsing import find_order_number
 from actions.resources import catalogue, db_sessions
 from core.models import Customer, Order
@@ -21,12 +21,8 @@ from core.repo.sessions import session_by_rasa_sender
 
 logger = logging.getLogger(__name__)
 
-STATUS_TEXT = {
-    "received": "received; a technician visit is booked for {day}",
-    "scheduled": "confirmed; the technician comes on {day}",
-    "connected": "done: the connection is active",
-    "cancelled": "cancelled",
-}
+# Order states that have a reply of their own (utter_order_status_<state>).
+KNOWN_STATES = frozenset({"received", "scheduled", "connected", "cancelled"})
 
 
 async def _latest_order_of_sender(sender_id: str) -> Order | None:
@@ -38,12 +34,16 @@ async def _latest_order_of_sender(sender_id: str) -> Order | None:
         return await latest_order(db, session.customer_id, customer.phone if customer else None)
 
 
-def status_text(order: Order) -> str:
-    cat = catalogue()
-    tariff = cat.tariff(order.tariff_code)
-    status = STATUS_TEXT.get(order.status, order.status).format(day=visit_date_text(order.visit_date))
-    tariff_name = tariff.name if tariff else order.tariff_code
-    return f"Order {order.number} ({tariff_name}): {status}."
+def utter_status(dispatcher: CollectingDispatcher, order: Order, language: str) -> None:
+    """The order's state in the customer's language, with its tariff and visit day."""
+    tariff = catalogue().tariff(order.tariff_code)
+    state = order.status if order.status in KNOWN_STATES else "received"
+    dispatcher.utter_message(
+        response=f"utter_order_status_{state}",
+        order_number=order.number,
+        tariff_name=tariff.name_in(language) if tariff else order.tariff_code,
+        visit_date_text=full_date(order.visit_date, language),
+    )
 
 
 class ValidateOrderStatusForm(FormValidationAction):
@@ -84,7 +84,7 @@ class ActionOrderStatus(Action):
             dispatcher.utter_message(response="utter_lookup_failed")
             return [SlotSet("order_number", None)]
         if order is not None:
-            dispatcher.utter_message(text=status_text(order))
+            utter_status(dispatcher, order, language_of(tracker))
         elif number:
             dispatcher.utter_message(response="utter_order_not_found", order_number=number)
         else:

@@ -13,17 +13,24 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.forms import extract_answer
+from actions.localise import (
+    full_date,
+    language_of,
+    localise_digits,
+    number,
+    short_date,
+    tariff_line,
+)
 from actions.parsing import (
     match_tariff,
     next_visit_days,
-    normalise_phone,
     parse_address,
     parse_full_name,
+    parse_phone,
     parse_visit_date,
     visit_date_problem,
 )
 from actions.resources import catalogue, db_sessions
-from actions.tariffs import tariff_line
 from core.repo.customers import fill_customer_card
 from core.repo.orders import create_order
 from core.repo.sessions import session_by_rasa_sender
@@ -31,22 +38,11 @@ from core.repo.sessions import session_by_rasa_sender
 logger = logging.getLogger(__name__)
 
 ORDER_FIELDS = ("full_name", "phone", "address", "tariff", "visit_date")
-FIELD_LABELS = {
-    "full_name": "name",
-    "phone": "phone",
-    "address": "address",
-    "tariff": "tariff",
-    "visit_date": "visit date",
-}
 SUGGESTED_VISIT_DAYS = 3
 
 
 def today() -> date:
     return date.today()
-
-
-def visit_date_text(day: date) -> str:
-    return day.strftime("%A %d %B %Y")
 
 
 def clear_order_slots() -> list[EventType]:
@@ -65,7 +61,8 @@ class ValidateOrderForm(FormValidationAction):
     async def extract_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return extract_answer(tracker, "phone", lambda t: normalise_phone(t) is not None)
+        regions = catalogue().regions_for(language_of(tracker))
+        return extract_answer(tracker, "phone", lambda t: parse_phone(t, regions) is not None)
 
     async def extract_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -81,7 +78,10 @@ class ValidateOrderForm(FormValidationAction):
     async def extract_visit_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return extract_answer(tracker, "visit_date", lambda t: parse_visit_date(t, today()) is not None)
+        language = language_of(tracker)
+        return extract_answer(
+            tracker, "visit_date", lambda t: parse_visit_date(t, today(), language) is not None
+        )
 
     async def validate_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -94,7 +94,7 @@ class ValidateOrderForm(FormValidationAction):
     async def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        phone = normalise_phone(str(value or ""))
+        phone = parse_phone(str(value or ""), catalogue().regions_for(language_of(tracker)))
         if phone is None:
             dispatcher.utter_message(response="utter_invalid_phone")
         return {"phone": phone}
@@ -119,7 +119,7 @@ class ValidateOrderForm(FormValidationAction):
     async def validate_visit_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        day = parse_visit_date(str(value or ""), today())
+        day = parse_visit_date(str(value or ""), today(), language_of(tracker))
         if day is None:
             dispatcher.utter_message(response="utter_invalid_visit_date_format")
             return {"visit_date": None}
@@ -149,9 +149,9 @@ class ActionAskTariff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        cat = catalogue()
-        buttons = [{"title": tariff_line(t, cat.currency), "payload": t.name} for t in cat.tariffs]
-        dispatcher.utter_message(text="Which tariff would you like?", buttons=buttons)
+        language = language_of(tracker)
+        buttons = [{"title": tariff_line(t, language), "payload": t.name} for t in catalogue().tariffs]
+        dispatcher.utter_message(response="utter_ask_tariff", buttons=buttons)
         return []
 
 
@@ -162,14 +162,13 @@ class ActionAskVisitDate(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        cat = catalogue()
+        cat, language = catalogue(), language_of(tracker)
         days = next_visit_days(today(), cat, SUGGESTED_VISIT_DAYS)
-        buttons = [{"title": d.strftime("%a %d %b"), "payload": d.isoformat()} for d in days]
+        buttons = [{"title": short_date(d, language), "payload": d.isoformat()} for d in days]
         dispatcher.utter_message(
-            text=(
-                "On which day should the technician come? Visits are on working days, "
-                f"{cat.visits.hours}, up to {cat.visits.max_days_ahead} days ahead."
-            ),
+            response="utter_ask_visit_date",
+            hours=localise_digits(cat.visits.hours, language),
+            max_days=number(cat.visits.max_days_ahead, language),
             buttons=buttons,
         )
         return []
@@ -187,27 +186,17 @@ class ActionAskOrderConfirmed(Action):
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             dispatcher.utter_message(response="utter_which_field")
             return []
-        cat = catalogue()
-        tariff = cat.tariff(str(tracker.get_slot("tariff")))
+        language = language_of(tracker)
+        tariff = catalogue().tariff(str(tracker.get_slot("tariff")))
         day = date.fromisoformat(str(tracker.get_slot("visit_date")))
-        text = "\n".join(
-            [
-                "Please check your order:",
-                f"Name: {tracker.get_slot('full_name')}",
-                f"Phone: {tracker.get_slot('phone')}",
-                f"Address: {tracker.get_slot('address')}",
-                f"Tariff: {tariff_line(tariff, cat.currency) if tariff else '-'}",
-                f"Technician visit: {visit_date_text(day)}",
-                "Is everything correct?",
-            ]
+        dispatcher.utter_message(
+            response="utter_order_readback",
+            full_name=tracker.get_slot("full_name"),
+            phone=tracker.get_slot("phone"),
+            address=tracker.get_slot("address"),
+            tariff_text=tariff_line(tariff, language) if tariff else "-",
+            visit_date_text=full_date(day, language),
         )
-        buttons = [{"title": "Yes, place the order", "payload": "/affirm"}]
-        buttons += [
-            {"title": f"Change {label}", "payload": f'/correct_field{{"field": "{field}"}}'}
-            for field, label in FIELD_LABELS.items()
-        ]
-        buttons.append({"title": "Cancel", "payload": "/cancel"})
-        dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
 
@@ -219,10 +208,10 @@ class ActionCorrectOrderField(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         field = next(tracker.get_latest_entity_values("field"), None)
-        if field not in FIELD_LABELS:
+        if field not in ORDER_FIELDS:
             dispatcher.utter_message(response="utter_which_field")
             return []
-        dispatcher.utter_message(text=f"OK, let's change the {FIELD_LABELS[field]}.")
+        dispatcher.utter_message(response=f"utter_change_{field}")
         return [SlotSet(field, None), SlotSet("order_confirmed", None)]
 
 
@@ -244,7 +233,7 @@ class ActionSubmitOrder(Action):
         dispatcher.utter_message(
             response="utter_order_saved",
             order_number=number,
-            visit_date_text=visit_date_text(day),
+            visit_date_text=full_date(day, language_of(tracker)),
             phone=tracker.get_slot("phone"),
         )
         return clear_order_slots()

@@ -8,18 +8,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.localise import language_of, tariff_line
 from actions.resources import catalogue
-from core.catalogue import Catalogue, Tariff
+from bot.responses import formats
 
 
-def tariff_line(tariff: Tariff, currency: str) -> str:
-    extra = f" + {tariff.mobile_data_gb} GB mobile data" if tariff.mobile_data_gb else ""
-    return f"{tariff.name}: {tariff.speed_mbit} Mbit/s{extra}, {tariff.monthly_price:.2f} {currency} a month"
-
-
-def tariff_list_text(cat: Catalogue) -> str:
-    lines = [f"• {tariff_line(t, cat.currency)}. {t.description}" for t in cat.tariffs]
-    return "Our tariffs:\n" + "\n".join(lines)
+def tariff_list_text(language: str) -> str:
+    """One line per tariff with its description, in the customer's language."""
+    return "\n".join(
+        f"• {tariff_line(t, language)}. {t.description_in(language)}" for t in catalogue().tariffs
+    )
 
 
 class ActionListTariffs(Action):
@@ -29,9 +27,11 @@ class ActionListTariffs(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        cat = catalogue()
-        buttons = [{"title": "Connect internet", "payload": "/order_new"}]
+        language = language_of(tracker)
+        buttons = [{"title": formats(language)["connect_button"], "payload": "/order_new"}]
         if tracker.active_loop_name == "order_form":
             buttons = []
-        dispatcher.utter_message(text=tariff_list_text(cat), buttons=buttons)
+        dispatcher.utter_message(
+            response="utter_tariff_list", tariffs=tariff_list_text(language), buttons=buttons
+        )
         return []

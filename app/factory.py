@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
             session_idle_minutes=settings.session_idle_minutes,
             bus=bus,
             hours=load_business_hours(settings.hours_path),
+            default_language=settings.default_language,
         )
         app.state.handoff = HandoffService(
             sessions,

@@ -25,6 +25,7 @@ from core.digits import to_ascii_digits
 from core.errors import DialogueUnavailable, InvalidTurn
 from core.events import EventBus, LiveEvent, message_event
 from core.hours import ALWAYS_OPEN, BusinessHours
+from core.language import detect_language
 from core.locks import KeyedLocks
 from core.messages import SystemMessages
 from core.models import (
@@ -45,6 +46,7 @@ from core.repo.sessions import (
     is_idle,
     open_session,
     record_event,
+    switch_language,
 )
 from core.repo.tickets import (
     aware,
@@ -79,8 +81,10 @@ class ConversationService:
         session_idle_minutes: int,
         bus: EventBus | None = None,
         hours: BusinessHours = ALWAYS_OPEN,
+        default_language: str = "en",
     ) -> None:
         self._bus = bus if bus is not None else EventBus()
+        self._default_language = default_language
         self._hours = hours
         self._sessions = sessions
         self._rasa = rasa
@@ -108,14 +112,19 @@ class ConversationService:
     async def _store_inbound(self, turn: InboundTurn, text: str) -> ConversationSession:
         async with self._sessions() as db, db.begin():
             customer, session = await customer_and_open_session(db, turn.customer_key)
+            # The text's own language wins; the channel's (Telegram's UI, the IVR line) opens a session.
+            written_in = detect_language(text)
+            language = written_in or turn.language or self._default_language
             if customer is None:
-                customer = await get_or_create_customer(db, turn.customer_key, turn.language)
+                customer = await get_or_create_customer(db, turn.customer_key, language)
             now = utcnow()
             if session is not None and is_idle(session, now, self._idle_minutes):
                 await change_state(db, session, SessionState.CLOSED, "closed", {"by": "idle"})
                 session = None
             if session is None:
-                session = await open_session(db, customer, turn.channel, turn.language)
+                session = await open_session(db, customer, turn.channel, language)
+            elif written_in is not None and written_in != session.language:
+                await switch_language(db, session, written_in)
             # Idleness is measured from the customer's last message, not the bot's last reply.
             session.last_activity_at = now
             message = add_message(db, session.id, "in", "customer", text, turn.metadata or None)

@@ -25,7 +25,9 @@ class InboundTurn:
     customer_key: str  # namespaced: "web:alice", "tg:123", "tel:+14155550134"
     channel: str
     text: str
-    language: str = "en"
+    # The channel's idea of the language (a widget setting, Telegram's UI language, the IVR line);
+    # None when it does not know: the core then reads it from the text.
+    language: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
 

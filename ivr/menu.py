@@ -48,7 +48,7 @@ class Menu:
                 self.text(
                     "tariff_line",
                     language,
-                    name=tariff.name,
+                    name=tariff.name_in(language),
                     speed=tariff.speed_mbit,
                     price=price,
                     currency=catalogue.currency,
@@ -69,7 +69,7 @@ class Menu:
             "order_status",
             language,
             number=" ".join(order.number),  # read digit by digit, as it was keyed in
-            tariff=tariff.name if tariff else order.tariff_code,
+            tariff=tariff.name_in(language) if tariff else order.tariff_code,
             status=status,
         )
 

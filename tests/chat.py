@@ -19,13 +19,17 @@ from core.settings import Settings
 
 
 class Customer:
-    def __init__(self, http: httpx.AsyncClient, name: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, name: str, language: str | None = None) -> None:
         self.http = http
         self.id = name
+        self.language = language  # what a web widget set to a language would send
         self.last: dict[str, Any] = {}
 
     async def say(self, text: str) -> dict[str, Any]:
-        response = await self.http.post("/api/chat", json={"customer": self.id, "text": text})
+        body = {"customer": self.id, "text": text}
+        if self.language:
+            body["language"] = self.language
+        response = await self.http.post("/api/chat", json=body)
         assert response.status_code == 200, response.text
         self.last = response.json()
         return self.last
@@ -48,8 +52,8 @@ class FrontLine:
         self.http = http
         self.db = db
 
-    def customer(self, prefix: str = "c") -> Customer:
-        return Customer(self.http, f"{prefix}-{uuid.uuid4().hex[:10]}")
+    def customer(self, prefix: str = "c", language: str | None = None) -> Customer:
+        return Customer(self.http, f"{prefix}-{uuid.uuid4().hex[:10]}", language)
 
     async def customer_texts(self, session_id: int) -> list[str]:
         """What the customer wrote in a session, as stored, in order."""

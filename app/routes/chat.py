@@ -22,8 +22,12 @@ class ChatRequest(BaseModel):
     text: str = Field(
         min_length=1, max_length=MAX_TEXT_LENGTH, description="What the customer wrote, or a button payload"
     )
-    language: str = Field(
-        default="en", min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+    language: str | None = Field(
+        default=None,
+        description="The widget's language (en, ru, ar, fa); omitted: read from what the customer writes",
+        min_length=2,
+        max_length=16,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
     )
 
     @field_validator("text")
@@ -32,6 +36,12 @@ class ChatRequest(BaseModel):
         if not value.strip():
             raise ValueError("text must not be blank")
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _base_language(cls, value: str | None) -> str | None:
+        """ "ru-RU" -> "ru": the bot's texts are kept per base language."""
+        return value.split("-")[0].lower() if value else None
 
     @field_validator("customer")
     @classmethod

@@ -51,6 +51,15 @@ async def open_session(
     return session
 
 
+async def switch_language(db: AsyncSession, session: ConversationSession, language: str) -> None:
+    """The customer now writes in another language: replies, the card and routing follow from now on."""
+    previous = session.language
+    session.language = language
+    await record_event(
+        db, session, "language_changed", session.state, session.state, {"from": previous, "to": language}
+    )
+
+
 async def change_state(
     db: AsyncSession,
     session: ConversationSession,

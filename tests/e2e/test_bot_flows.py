@@ -35,7 +35,7 @@ async def test_frequently_asked_questions_get_their_answer(
 async def test_tariffs_and_prices_come_from_the_catalogue(front_line: FrontLine) -> None:
     customer = front_line.customer()
     await customer.say("what tariffs do you have and how much are they")
-    assert "Home 300: 300 Mbit/s, 35.00 USD a month" in customer.text
+    assert "Home 300: 300 Mbit/s, $35.00 a month" in customer.text
     assert "Home Gigabit" in customer.text
 
 

@@ -8,9 +8,9 @@ from actions.parsing import (
     find_order_number,
     match_tariff,
     next_visit_days,
-    normalise_phone,
     parse_address,
     parse_full_name,
+    parse_phone,
     parse_visit_date,
     visit_date_problem,
 )
@@ -22,20 +22,26 @@ SUNDAY = date(2026, 11, 22)
 
 
 @pytest.mark.parametrize(
-    ("typed", "expected"),
+    ("typed", "language", "expected"),
     [
-        ("+7 (916) 123-45-67", "+79161234567"),
-        ("8 916 123 45 67", "89161234567"),
-        ("0044 20 7946 0958", "+442079460958"),
-        ("۰۹۱۲ ۳۴۵ ۶۷۸۹", "09123456789"),  # Persian digits
-        ("٠٥٠١٢٣٤٥٦٧", "0501234567"),  # Arabic-Indic digits
-        ("12345", None),
-        ("call me maybe", None),
-        ("+7 916 12a 45 67", None),
+        ("+7 (916) 123-45-67", "en", "+79161234567"),
+        ("8 916 123 45 67", "ru", "+79161234567"),  # national Russian form
+        ("0044 20 7946 0958", "en", "+442079460958"),
+        ("+1 415 555 0134", "en", "+14155550134"),
+        ("۰۹۱۲ ۳۴۵ ۶۷۸۹", "fa", "+989123456789"),  # Persian digits, Iranian mobile
+        ("٠٥٠١٢٣٤٥٦٧", "ar", "+971501234567"),  # Arabic-Indic digits, Emirati mobile
+        ("+7 916 123", "ru", None),  # too short for the Russian plan
+        ("+7 000 000 00 00", "ru", None),  # no such numbers in the Russian plan
+        ("1234567", "en", None),  # seven digits, but no number in any of the regions
+        ("12345", "en", None),
+        ("call me maybe", "en", None),
+        ("+7 916 12a 45 67", "ru", None),
     ],
 )
-def test_phone_numbers_in_any_script(typed: str, expected: str | None) -> None:
-    assert normalise_phone(typed) == expected
+def test_phone_numbers_in_any_script_checked_against_the_numbering_plans(
+    typed: str, language: str, expected: str | None
+) -> None:
+    assert parse_phone(typed, CATALOGUE.regions_for(language)) == expected
 
 
 @pytest.mark.parametrize(
@@ -69,6 +75,10 @@ def test_addresses_need_a_house_number() -> None:
         ("HOME GIGABIT", "home_gigabit"),
         ("gigabit", "home_gigabit"),
         ("home 300 + mobile please", "home_300_mobile"),
+        ("Домашний 300", "home_300"),
+        ("хочу домашний гигабит", "home_gigabit"),
+        ("المنزل 300", "home_300"),
+        ("المنزل ٣٠٠ + موبايل", "home_300_mobile"),
         ("home_100", "home_100"),
         ("the cheapest one", None),
         ("home", None),  # every tariff is a "home" tariff: ambiguous
@@ -98,6 +108,41 @@ def test_tariffs_by_name(typed: str, code: str | None) -> None:
 )
 def test_visit_dates_as_customers_write_them(typed: str, expected: date | None) -> None:
     assert parse_visit_date(typed, SUNDAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "expected"),
+    [
+        ("завтра", "ru", date(2026, 11, 23)),
+        ("давайте послезавтра", "ru", date(2026, 11, 24)),
+        ("в пятницу", "ru", date(2026, 11, 27)),
+        ("можно в ср", "ru", date(2026, 11, 25)),
+        ("5 декабря", "ru", date(2026, 12, 5)),
+        ("25.11", "ru", date(2026, 11, 25)),
+        ("غدا", "ar", date(2026, 11, 23)),
+        ("بكرة", "ar", date(2026, 11, 23)),
+        ("بعد غد", "ar", date(2026, 11, 24)),
+        ("يوم الجمعة", "ar", date(2026, 11, 27)),
+        ("الخميس الجاي", "ar", date(2026, 11, 26)),
+        ("٢٥/١١", "ar", date(2026, 11, 25)),
+        ("فردا", "fa", date(2026, 11, 23)),
+        ("پس‌فردا", "fa", date(2026, 11, 24)),  # with a zero-width non-joiner
+        ("پس فردا", "fa", date(2026, 11, 24)),
+        ("جمعه", "fa", date(2026, 11, 27)),
+        ("سه شنبه", "fa", date(2026, 11, 24)),  # Tuesday, not Saturday (شنبه)
+        ("شنبه", "fa", date(2026, 11, 28)),
+        ("۱۴۰۵/۰۹/۰۵", "fa", date(2026, 11, 26)),  # Solar Hijri, Persian digits
+        ("1405-09-05", "fa", date(2026, 11, 26)),
+        ("۵ آذر", "fa", date(2026, 11, 26)),
+        ("۵/۹", "fa", date(2026, 11, 26)),  # day/month in the Solar Hijri calendar
+        ("2026-11-26", "fa", date(2026, 11, 26)),  # a suggestion button's payload
+        ("tomorrow", "fa", date(2026, 11, 23)),  # English words work in every language
+        ("۳۱/۱۲/۱۴۰۵", "fa", None),
+        ("هر وقت", "fa", None),
+    ],
+)
+def test_visit_dates_in_each_language(typed: str, language: str, expected: date | None) -> None:
+    assert parse_visit_date(typed, SUNDAY, language) == expected
 
 
 def test_visit_date_rules_come_from_the_catalogue() -> None:

@@ -1,0 +1,171 @@
+"""Which language a customer writes in, read from the text itself (script, letters, common words).
+
+Only clear evidence counts: a Russian customer's "ok" or an order number never switches the session
+to another language. Arabic and Persian share a script; Persian has letters of its own (پ چ ژ گ) and
+its own forms of yeh and kaf, and customers on an Arabic keyboard still use Persian words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from core.textnorm import normalise
+
+_PERSIAN_ONLY = frozenset("پچژگ")  # letters Arabic does not have
+_PERSIAN_FORMS = frozenset("یک")  # yeh and kaf as a Persian keyboard types them
+_ARABIC_LETTERS = frozenset("ةيكىأإؤئ")  # forms a Persian keyboard does not give
+# Frequent words of colloquial and written Persian that Arabic does not use (normalised spelling).
+_PERSIAN_WORDS = frozenset(
+    normalise(w)
+    for w in [
+        "است",
+        "هست",
+        "نیست",
+        "چیه",
+        "چی",
+        "چرا",
+        "کجا",
+        "کجاست",
+        "کی",
+        "میخوام",
+        "میخواهم",
+        "نمیخوام",
+        "میشه",
+        "نمیشه",
+        "کنم",
+        "کنید",
+        "کن",
+        "بکنم",
+        "دارم",
+        "داره",
+        "دارید",
+        "ندارم",
+        "شما",
+        "من",
+        "ما",
+        "اینترنتم",
+        "اینترنت",
+        "رو",
+        "را",
+        "برای",
+        "این",
+        "اون",
+        "یه",
+        "یک",
+        "خیلی",
+        "ممنون",
+        "مرسی",
+        "سلام",
+        "بله",
+        "اره",
+        "آره",
+        "نه",
+        "چطور",
+        "چطوری",
+        "چقدر",
+        "چنده",
+        "لطفا",
+        "وصل",
+        "قطع",
+        "شده",
+        "شد",
+    ]
+)
+# Frequent Arabic words, MSA and dialects, that Persian does not use.
+_ARABIC_WORDS = frozenset(
+    normalise(w)
+    for w in [
+        "في",
+        "على",
+        "هل",
+        "ماذا",
+        "متى",
+        "كيف",
+        "ليش",
+        "ليه",
+        "شو",
+        "وش",
+        "ايش",
+        "ابي",
+        "ابغى",
+        "عايز",
+        "عاوز",
+        "بدي",
+        "اريد",
+        "أريد",
+        "انا",
+        "لا",
+        "نعم",
+        "ايوه",
+        "ايه",
+        "اي",
+        "مش",
+        "مو",
+        "ما",
+        "هذا",
+        "هذه",
+        "الى",
+        "إلى",
+        "عن",
+        "مع",
+        "لو",
+        "لم",
+        "لن",
+        "كان",
+        "النت",
+        "الانترنت",
+        "الإنترنت",
+        "شكرا",
+        "مرحبا",
+        "اهلا",
+        "السلام",
+        "عليكم",
+        "يعمل",
+        "شغال",
+    ]
+)
+_WORD = re.compile(r"\w+")
+
+
+def detect_language(text: str) -> str | None:
+    """'en', 'ru', 'ar' or 'fa' when the text clearly is one of them; None when it cannot tell."""
+    if text.startswith("/"):  # a button payload such as /affirm
+        return None
+    counts = {"latin": 0, "cyrillic": 0, "arabic": 0}
+    for ch in text:
+        if ch.isalpha():
+            script = _script(ch)
+            if script in counts:
+                counts[script] += 1
+    script, letters = max(counts.items(), key=lambda item: item[1])
+    if letters < 2 or letters < 0.6 * sum(counts.values()):
+        return None
+    if script == "cyrillic":
+        return "ru"
+    if script == "arabic":
+        return _arabic_or_persian(text)
+    # Latin letters: only several English-looking words count (not "ok", "wifi" or a tariff name).
+    return "en" if len(text.split()) >= 3 and counts["latin"] >= 8 else None
+
+
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    if name.startswith("LATIN"):
+        return "latin"
+    if name.startswith("CYRILLIC"):
+        return "cyrillic"
+    if name.startswith("ARABIC"):
+        return "arabic"
+    return "other"
+
+
+def _arabic_or_persian(text: str) -> str:
+    persian = sum(6 if ch in _PERSIAN_ONLY else 2 if ch in _PERSIAN_FORMS else 0 for ch in text)
+    arabic = sum(ch in _ARABIC_LETTERS for ch in text) * 2
+    for word in _WORD.findall(normalise(text)):
+        persian += word in _PERSIAN_WORDS
+        arabic += word in _ARABIC_WORDS
+        if word.startswith("ال") and len(word) > 3:  # the Arabic article
+            arabic += 1
+    return "fa" if persian > arabic else "ar"
