@@ -1,4 +1,5 @@
-"""Custom Rasa NLU components: the project's text normalisation and the session language as an entity.
+"""Custom Rasa NLU components: the project's text normalisation, the session language as an entity,
+and a fallback for questions no FAQ answer fits.
 
 Loaded by the Rasa server (Python 3.10 environment), so it imports only Rasa and the standard library
 plus `core.textnorm`, which is pure.
@@ -12,10 +13,18 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import RESPONSE_SELECTOR_PROPERTY_NAME
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import ENTITIES
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -79,6 +88,57 @@ class LanguageFromMetadata(GraphComponent, EntityExtractorMixin):
                     "extractor": self.__class__.__name__,
                 }
                 message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RetrievalFallback(GraphComponent):
+    """A question the response selector cannot place is not understood, however sure the classifier is.
+
+    With four languages in one model the intent classifier can be confident that gibberish or an
+    unseen phrasing is "some FAQ" while no single answer fits (the selector's confidence stays low);
+    answering with a random FAQ is worse than asking again, so such a message becomes nlu_fallback.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"retrieval_intent": "faq", "threshold": 0.5}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._intent = str(config["retrieval_intent"])
+        self._threshold = float(config["threshold"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RetrievalFallback:
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY) != self._intent:
+                continue
+            selected = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(self._intent) or {}
+            confidence = float((selected.get("response") or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            if confidence < self._threshold:
+                fallback = {
+                    INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                    PREDICTED_CONFIDENCE_KEY: confidence,
+                }
+                message.set(INTENT, fallback, add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY,
+                    [fallback, *(message.get(INTENT_RANKING_KEY) or [])],
+                    add_to_output=True,
+                )
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

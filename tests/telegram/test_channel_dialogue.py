@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.factory import SYSTEM_MESSAGES
+from bot.responses import load_language
 from core.messages import load_system_messages
 from core.models import ConversationSession, Customer, Message, Order
 from tests.chat import FrontLine
@@ -32,7 +33,7 @@ async def test_start_greets_with_the_main_menu_and_offers_to_share_the_phone(
     assert share is not None and share["keyboard"][0][0]["request_contact"] is True
 
     await customer.press("Tariffs and prices")
-    assert "Home 300: 300 Mbit/s, 35.00 USD a month" in customer.text
+    assert "Home 300: 300 Mbit/s, $35.00 a month" in customer.text
     query = fake.last_callback_id
     assert query is not None and query in fake.answered_callbacks
 
@@ -89,6 +90,31 @@ async def test_the_telegram_language_selects_the_session_language(
     await customer.settle(fake.push_sticker(customer.chat_id))
     texts = load_system_messages(SYSTEM_MESSAGES, "en")
     assert customer.text == texts.get("media_saved", "ru") != texts.get("media_saved", "en")
+
+
+async def test_a_persian_customer_gets_menu_answers_and_a_person_in_persian(
+    fake: FakeBotApi, front_line: FrontLine
+) -> None:
+    persian = load_language("fa").responses
+    customer = TelegramCustomer(fake, front_line, language="fa")
+    await customer.say("/start")
+    assert persian["utter_greet"]["text"] in customer.text
+    assert customer.buttons[:5] == list(persian["utter_greet"]["buttons"].values())
+    await customer.press(persian["utter_greet"]["buttons"]["/ask_tariffs"])
+    assert "خانگی گیگابیت" in customer.text and "۵۰٫۰۰" in customer.text  # Persian name and digits
+    await customer.say("رمز وای فای رو یادم رفته چیکار کنم")
+    assert persian["utter_faq/wifi_password"]["text"] in customer.text
+    await customer.press(persian["utter_greet"]["buttons"]["/request_human"])
+    assert persian["utter_offer_handoff"]["text"] in customer.text
+    await customer.press(persian["utter_offer_handoff"]["buttons"]["/affirm"])
+    assert persian["utter_handoff_started"]["text"] in customer.text
+    async with front_line.db() as db:
+        session = await db.scalar(
+            select(ConversationSession)
+            .join(Customer, Customer.id == ConversationSession.customer_id)
+            .where(Customer.key == customer.key)
+        )
+    assert session is not None and session.state == "queued" and session.language == "fa"
 
 
 async def test_sharing_the_own_phone_finds_orders_made_by_phone(
