@@ -13,11 +13,16 @@ from ivr.contacts import CallContacts, caller_key, caller_phone
 from ivr.dtmf import EventDigits, ToneDetector
 from ivr.menu import Menu
 from ivr.server import CallLeg
+from ivr.speech.keywords import find_keyword
 
 logger = logging.getLogger(__name__)
 
 BACK = "*"
 END_OF_NUMBER = "#"
+# A spoken menu choice whose words were heard with a lower mean confidence is confirmed first.
+# Korean model, espeak-ng audio: keywords 0.86-1.0; other sentences taken for a choice mostly
+# 0.4-0.75, though some at 1.0 (those still slip through: the model has no "[unk]").
+CONFIRM_BELOW = 0.8
 
 
 class Speaker(Protocol):
@@ -31,6 +36,7 @@ class CallSettings:
     no_input_timeout_s: float
     silence_timeout_s: float
     inter_digit_timeout_s: float = 5.0
+    confirm_below: float = CONFIRM_BELOW
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Answer:
     digits: str = ""
     text: str = ""  # free speech, recognised
     entry: str | None = None  # a menu entry recognised from speech
+    confidence: float = 1.0  # of the words that said the entry; keys are certain
     timed_out: bool = False
     terminated: bool = False  # ended with the terminator key
 
@@ -72,13 +79,12 @@ class CallOver(Exception):
 
 @dataclass
 class _Speech:
-    """Speech recognition for one call: an endpointer, a keyword recogniser and a free one."""
+    """Speech recognition for one call: an endpointer, a keyword recogniser and free dictation."""
 
     endpointer: Any
     keywords: dict[str, list[str]]
     menu_recognizer: Any
-    free_recognizer: Any
-    match: Any
+    free_recognizer: Any  # the model's shared pool (ivr.speech.pool.RecognizerPool)
 
 
 class Call:
@@ -118,7 +124,7 @@ class Call:
             await asyncio.shield(self._finish())
 
     async def _finish(self) -> None:
-        self._speech = None  # the recognisers (tens of MB with free dictation) go with the call
+        self._speech = None  # the grammar recognisers go with the call; free dictation is the pool's
         abandoned = self._outcome == "abandoned"
         if self._outcome in ("abandoned", "caller_hung_up", "goodbye"):
             with contextlib.suppress(Exception):
@@ -134,6 +140,9 @@ class Call:
             prefix = ""
             entry = answer.entry or (self.menu.entry(answer.digits[:1]) if answer.digits else None)
             if entry is not None:
+                doubtful = answer.confidence < self.deps.settings.confirm_below
+                if doubtful and not await self._confirmed(entry, answer):
+                    continue  # back to the menu
                 failures = 0
                 if await self._serve(entry, answer):
                     return
@@ -174,6 +183,19 @@ class Call:
         if entry == "new_connection":
             return await self._new_connection()
         return await self._to_operator("customer_request")
+
+    async def _confirmed(self, entry: str, heard: Answer) -> bool:
+        """Ask "did you ask for ...?" about a choice heard with low confidence: only key 1 acts on it.
+
+        Keys only: with the Korean model a spoken answer is no proof (in a yes/no grammar other
+        sentences were heard as "yes" with confidence 1.0); words here send the caller back to the menu.
+        """
+        choice = self.menu.choice(entry, self.language)
+        reply = await self.ask(self.menu.text("confirm_choice", self.language, choice=choice), listen=False)
+        confirmed = reply.digits[:1] == "1"
+        logger.info("spoken choice confirmed=%s call_id=%s entry=%s confidence=%.2f", confirmed,
+                    self.leg.call_id, entry, heard.confidence)  # fmt: skip
+        return confirmed
 
     # --- entries -----------------------------------------------------------------------------
 
@@ -272,8 +294,13 @@ class Call:
 
     # --- speaking and listening ------------------------------------------------------------------
 
-    async def ask(self, prompt: str, *, max_digits: int = 1, terminator: str | None = None) -> Answer:
-        """Play a prompt and collect the answer; a key or the caller's voice stops the prompt."""
+    async def ask(
+        self, prompt: str, *, max_digits: int = 1, terminator: str | None = None, listen: bool = True
+    ) -> Answer:
+        """Play a prompt and collect the answer; a key or the caller's voice stops the prompt.
+
+        listen=False: words answer nothing (an empty answer) and are not recognised.
+        """
         self._drop_stale_speech()
         # A key or words given ahead answer at once: not even the prompt's first frame is sent.
         speak = self._play(prompt) if self._inputs.empty() else asyncio.sleep(0)
@@ -308,7 +335,7 @@ class Call:
                     if len(answer.digits) >= max_digits or (max_digits > 1 and event.key == BACK):
                         return answer
                 elif _is_utterance(event):
-                    return await self._understand(event)
+                    return await self._understand(event) if listen else Answer()
         finally:
             playing.cancel()
 
@@ -326,10 +353,11 @@ class Call:
     async def _understand(self, utterance: Any) -> Answer:
         speech = self._speech
         assert speech is not None
-        heard = await speech.menu_recognizer.transcribe(utterance.pcm)
-        entry = speech.match(heard, speech.keywords) if heard else None
-        if entry is not None:
-            return Answer(text=heard, entry=entry)
+        heard = await speech.menu_recognizer.hear(utterance.pcm)
+        found = find_keyword([word.word for word in heard.words], speech.keywords)
+        if found is not None:
+            confidence = heard.confidence(found.positions)  # of the words that said the phrase
+            return Answer(text=heard.text, entry=found.entry, confidence=confidence)
         free = await speech.free_recognizer.transcribe(utterance.pcm)
         return Answer(text=free.strip())
 
@@ -426,17 +454,15 @@ class Call:
         if model is None:
             return None
         from ivr.speech.endpointing import Endpointer
-        from ivr.speech.keywords import load_keywords, match_keyword, recognizer_phrases
+        from ivr.speech.keywords import load_keywords, recognizer_phrases
         from ivr.speech.recognizer import CallRecognizer
 
-        keywords = load_keywords(self.language)
-        phrases = recognizer_phrases(self.language)
+        # A grammar recogniser is about 1 MB and built on first use: one per call is cheap.
         return _Speech(
             endpointer=Endpointer(),
-            keywords=keywords,
-            menu_recognizer=CallRecognizer(model, phrases=phrases),
-            free_recognizer=CallRecognizer(model),
-            match=match_keyword,
+            keywords=load_keywords(self.language),
+            menu_recognizer=CallRecognizer(model, phrases=recognizer_phrases(self.language)),
+            free_recognizer=models.dictation(self.language) or CallRecognizer(model),
         )
 
 

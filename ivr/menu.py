@@ -32,6 +32,11 @@ class Menu:
         template = table.get(key) or self.prompts[self.default_language][key]
         return str(template).format(**fields)
 
+    def choice(self, entry: str, language: str) -> str:
+        """A menu entry's name as the menu says it (for "did you ask for ...?")."""
+        names = (self.prompts.get(language) or {}).get("choices") or {}
+        return str(names.get(entry) or self.prompts[self.default_language]["choices"].get(entry, entry))
+
     def language_of(self, language: str) -> str:
         return language if language in self.prompts else self.default_language
 

@@ -35,10 +35,12 @@ class IvrService:
             from ivr.speech.synthesis import Speaker
 
             speaker = Speaker()
-        if models is None and settings.model_dirs:
+        owns_models = models is None and bool(settings.model_dirs)
+        if owns_models:
             from ivr.speech.models import SpeechModels
 
             models = SpeechModels(dict(settings.model_dirs))
+        self._owned_models = models if owns_models else None
         self._owns_speaker = speaker
         self.deps = CallDeps(
             menu=load_menu(default_language=settings.default_language),
@@ -76,16 +78,28 @@ class IvrService:
 
     async def start(self) -> None:
         await self.endpoint.start()
-        self._warm_up = asyncio.create_task(self._prepare_prompts(), name="ivr-prompts")
+        self._warm_up = asyncio.create_task(self._prepare(), name="ivr-warm-up")
+        self._warm_up.add_done_callback(_report_failure)
 
-    async def _prepare_prompts(self) -> None:
-        """Render the first prompt before the first call, so nobody waits for it."""
+    async def _prepare(self) -> None:
+        """Render the first prompt and load the default language's speech model (which starts warming
+        its free-dictation recognisers) before the first call, so nobody waits for either."""
         menu, language = self.deps.menu, self.deps.settings.language
         greeting = menu.text("greeting", language, company=self.deps.company)
         first = f"{greeting} {menu.text('menu', language)}"
         await synthesize(self.deps.speaker, first, menu.language_of(language))
+        if self.deps.models is not None:
+            await self.deps.models.aget(language)  # logs and gives None itself when it cannot load
 
     async def stop(self) -> None:
         if self._warm_up is not None:
             self._warm_up.cancel()
         await self.endpoint.stop()
+        if self._owned_models is not None:
+            self._owned_models.close()
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    # Nothing awaits the warm-up: without this its failure would pass unseen (calls still work, slower).
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("IVR warm-up failed: %r", task.exception())

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -75,19 +76,38 @@ def all_phrases(keywords: dict[str, list[str]]) -> list[str]:
     return list(dict.fromkeys(p for phrases in keywords.values() for p in phrases))
 
 
+@dataclass(frozen=True)
+class KeywordMatch:
+    entry: str
+    positions: tuple[int, ...]  # which of the heard words said the phrase
+
+
 def match_keyword(text: str, keywords: dict[str, list[str]]) -> str | None:
     """The menu entry whose phrase occurs in the text; the longest phrase wins, then the operator."""
-    words = tokens(text)
+    found = find_keyword(text.split(), keywords)
+    return found.entry if found else None
+
+
+def find_keyword(words: Sequence[str], keywords: dict[str, list[str]]) -> KeywordMatch | None:
+    """The entry whose phrase occurs in the words, and where; the longest phrase wins, then the operator."""
+    heard: list[str] = []
+    owners: list[int] = []  # the word each token came from ("I'd" gives two tokens)
+    for index, word in enumerate(words):
+        for token in tokens(word):
+            heard.append(token)
+            owners.append(index)
     best: tuple[int, int, bool] | None = None
     chosen = None
     for entry, phrases in keywords.items():
         for phrase in phrases:
             wanted = tokens(phrase)
-            if not wanted or not _occurs(wanted, words):
+            start = _find(wanted, heard) if wanted else None
+            if start is None:
                 continue
             score = (len(wanted), len("".join(wanted)), entry == PREFERRED_ENTRY)
             if best is None or score > best:  # equal scores: the entry listed first keeps it
-                best, chosen = score, entry
+                span = owners[start : start + len(wanted)]
+                best, chosen = score, KeywordMatch(entry, tuple(dict.fromkeys(span)))
     return chosen
 
 
@@ -99,9 +119,9 @@ def tokens(text: str) -> list[str]:
     return [_ARABIC_ARTICLE.sub("", word) for word in cleaned.split()]
 
 
-def _occurs(wanted: list[str], words: list[str]) -> bool:
+def _find(wanted: list[str], words: list[str]) -> int | None:
     span = len(wanted)
-    return any(_same_words(wanted, words[i : i + span]) for i in range(len(words) - span + 1))
+    return next((i for i in range(len(words) - span + 1) if _same_words(wanted, words[i : i + span])), None)
 
 
 def _same_words(wanted: Iterable[str], heard: Iterable[str]) -> bool:

@@ -1,4 +1,4 @@
-"""Vosk models, one per language, loaded once on first use and shared by every call."""
+"""Vosk models, one per language, loaded once and shared by every call, each with its warm recogniser pool."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ivr.speech.pool import PoolLimits, RecognizerPool
+
 if TYPE_CHECKING:
     import vosk
 
@@ -18,11 +20,18 @@ UPSAMPLE_OPTION = "--allow-upsample=true"
 
 
 class SpeechModels:
-    """One Vosk model per language, loaded once on first use and shared by all calls."""
+    """One Vosk model per language, loaded once and shared by all calls.
 
-    def __init__(self, model_dirs: dict[str, Path]) -> None:
+    Loading a model also starts warming its pool of free-dictation recognisers (in the background),
+    so the first caller who speaks freely does not pay for a cold recogniser.
+    """
+
+    def __init__(self, model_dirs: dict[str, Path], *, dictation: PoolLimits | None = None) -> None:
         self._dirs = {language: Path(path) for language, path in model_dirs.items()}
         self._models: dict[str, vosk.Model | None] = {}
+        self._pools: dict[str, RecognizerPool] = {}
+        self._pool_limits = dictation or PoolLimits()
+        self._closed = False
         # One lock per language: a Russian load (seconds) must not hold up a Persian call.
         self._locks = {language: threading.Lock() for language in self._dirs}
         self._locks_lock = threading.Lock()
@@ -37,12 +46,26 @@ class SpeechModels:
             lock = self._locks.setdefault(language, threading.Lock())
         with lock:  # one load per language even when several calls ask at once
             if language not in self._models:
-                self._models[language] = self._load(language)
+                model = self._load(language)
+                self._models[language] = model
+                if model is not None and not self._closed:
+                    self._pools[language] = pool = RecognizerPool(model, limits=self._pool_limits)
+                    pool.start()
             return self._models[language]
 
     async def aget(self, language: str) -> vosk.Model | None:
         """get() off the event loop: the first load of a model takes seconds."""
         return await asyncio.to_thread(self.get, language)
+
+    def dictation(self, language: str) -> RecognizerPool | None:
+        """The free-dictation recognisers of a loaded model (None before get() or without a model)."""
+        return self._pools.get(language)
+
+    def close(self) -> None:
+        """Stop warming and drop the spare recognisers (the models stay while calls hold them)."""
+        self._closed = True  # a load still running must not start a pool after this
+        for pool in list(self._pools.values()):
+            pool.close()
 
     def _load(self, language: str) -> vosk.Model | None:
         directory = self._dirs.get(language)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from ivr.speech.models import SpeechModels, korean_test_model_dir
 from ivr.speech.synthesis import Speaker, espeak_available
+from tests.ivr.speech_audio import espeak_fixed
 from tests.support import require
 
 
@@ -21,9 +23,17 @@ def korean_model_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def korean_model(korean_model_dir: Path) -> Any:
+def korean_models(korean_model_dir: Path) -> Iterator[SpeechModels]:
+    """The registry as the IVR has it; loading the model starts warming its recogniser pool."""
+    models = SpeechModels({"ko": korean_model_dir})
+    yield models
+    models.close()
+
+
+@pytest.fixture(scope="session")
+def korean_model(korean_models: SpeechModels, korean_model_dir: Path) -> Any:
     """The real model, loaded once per test run (about 3 s and 500 MB)."""
-    model = SpeechModels({"ko": korean_model_dir}).get("ko")
+    model = korean_models.get("ko")
     assert model is not None, f"the Korean model at {korean_model_dir} did not load"
     return model
 
@@ -32,3 +42,10 @@ def korean_model(korean_model_dir: Path) -> Any:
 def speaker() -> Speaker:
     require(espeak_available(), "espeak-ng (apt-get install espeak-ng)")
     return Speaker()
+
+
+@pytest.fixture(scope="session")
+def espeak() -> Callable[..., bytes]:
+    """espeak-ng at a fixed speed (tests.ivr.speech_audio.espeak_fixed), for confidence-sensitive tests."""
+    require(espeak_available(), "espeak-ng (apt-get install espeak-ng)")
+    return espeak_fixed

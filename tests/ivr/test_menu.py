@@ -11,7 +11,7 @@ from core.catalogue import load_catalogue
 from core.models import Order
 from core.settings import PROJECT_ROOT
 from ivr.contacts import caller_key, caller_phone
-from ivr.menu import load_menu
+from ivr.menu import ENTRIES, load_menu
 
 MENU = load_menu()
 CATALOGUE = load_catalogue(PROJECT_ROOT / "business" / "catalogue.yml")
@@ -23,13 +23,23 @@ def test_every_language_has_every_prompt(language: str) -> None:
     assert len(MENU.prompts[language]["months"]) == 12
 
 
+@pytest.mark.parametrize("language", sorted(MENU.prompts))
+def test_every_language_names_every_menu_entry_for_a_confirmation(language: str) -> None:
+    assert set(MENU.prompts[language]["choices"]) == set(ENTRIES)
+    for entry in ENTRIES:
+        asked = MENU.text("confirm_choice", language, choice=MENU.choice(entry, language))
+        assert MENU.choice(entry, language) in asked and "{" not in asked
+
+
 @pytest.mark.parametrize("language", ["en", "ru", "ar", "fa"])
 def test_spoken_tariffs_and_order_status(language: str) -> None:
     tariffs = MENU.tariffs_text(CATALOGUE, language)
-    assert all(t.name in tariffs for t in CATALOGUE.tariffs) and "{" not in tariffs
+    assert all(t.name_in(language) in tariffs for t in CATALOGUE.tariffs) and "{" not in tariffs
     order = Order(number="3141592", status="received", tariff_code="home_100", visit_date=date(2027, 2, 3))
     spoken = MENU.order_text(order, CATALOGUE, language)
-    assert "3 1 4 1 5 9 2" in spoken and "Home 100" in spoken and "{" not in spoken
+    home_100 = CATALOGUE.tariff("home_100")
+    assert home_100 is not None
+    assert "3 1 4 1 5 9 2" in spoken and home_100.name_in(language) in spoken and "{" not in spoken
 
 
 def test_unknown_language_falls_back_to_the_default_prompts() -> None:

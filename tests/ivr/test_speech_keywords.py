@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from ivr.speech.keywords import MENU_ENTRIES, all_phrases, load_keywords, match_keyword, recognizer_phrases
+from ivr.speech.keywords import (
+    MENU_ENTRIES,
+    KeywordMatch,
+    all_phrases,
+    find_keyword,
+    load_keywords,
+    match_keyword,
+    recognizer_phrases,
+)
 
 
 @pytest.mark.parametrize("language", ["en", "ru", "ar", "fa", "ko"])
@@ -66,6 +74,15 @@ def test_a_caller_asking_for_a_person_gets_one() -> None:
     keywords = load_keywords("en")
     assert match_keyword("prices operator", keywords) == "operator"
     assert match_keyword("operator prices", keywords) == "operator"
+
+
+def test_a_match_says_which_heard_words_said_the_phrase() -> None:
+    # Word confidences of those words decide whether a spoken choice is confirmed first.
+    keywords = load_keywords("en")
+    heard = ["uh", "where", "is", "my", "order"]
+    assert find_keyword(heard, keywords) == KeywordMatch("order_status", (1, 2, 3, 4))
+    assert find_keyword(["I'd", "like", "an", "operator"], keywords) == KeywordMatch("operator", (3,))
+    assert find_keyword(["thanks"], keywords) is None
 
 
 def test_a_language_without_a_file_has_no_keywords(tmp_path: Path) -> None:

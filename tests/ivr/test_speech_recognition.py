@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ivr.call import CONFIRM_BELOW
 from ivr.speech.endpointing import Utterance
-from ivr.speech.keywords import load_keywords, match_keyword, recognizer_phrases
+from ivr.speech.keywords import find_keyword, load_keywords, match_keyword, recognizer_phrases
 from ivr.speech.models import UPSAMPLE_OPTION, SpeechModels
-from ivr.speech.recognizer import CallRecognizer
+from ivr.speech.recognizer import CallRecognizer, Heard, HeardWord
 from ivr.speech.synthesis import Speaker
-from tests.ivr.speech_audio import endpoint, over_the_phone, silence
+from tests.ivr.speech_audio import as_sipp_sends, endpoint, over_the_phone, silence
 
 KOREAN = load_keywords("ko")
 GRAMMAR = recognizer_phrases("ko")  # the keywords plus fillers: the Korean model has no "[unk]"
@@ -72,6 +74,48 @@ async def test_free_dictation_without_a_grammar_returns_text(korean_model: Any, 
     assert text.strip()
 
 
+def streamed(words: bytes) -> bytes:
+    """The one utterance the IVR finds when SIPp streams the words (as the call tests do)."""
+    utterances = [event.pcm for event in endpoint(as_sipp_sends(words)) if isinstance(event, Utterance)]
+    assert len(utterances) == 1
+    return utterances[0]
+
+
+@pytest.mark.parametrize("phrase", ["요금 안내", "상담원"])
+async def test_a_clear_keyword_is_heard_with_full_confidence(
+    korean_model: Any, espeak: Callable[..., bytes], phrase: str
+) -> None:
+    heard = await CallRecognizer(korean_model, phrases=GRAMMAR).hear(streamed(espeak(phrase)))
+
+    found = find_keyword([word.word for word in heard.words], KOREAN)
+
+    assert found is not None, heard
+    assert heard.confidence(found.positions) >= CONFIRM_BELOW, heard
+
+
+# "How much is it?", "I'd like advice". Measured over 20 decodes each: 0.50-0.65 ("operator") and
+# 0.33-0.70 ("new_connection" or "operator"); the model dithers its input with random noise, so the
+# figures vary from run to run.
+@pytest.mark.parametrize("said", ["요금이 궁금해요", "상담하고 싶어요"])
+async def test_a_sentence_taken_for_a_menu_choice_is_heard_with_low_confidence(
+    korean_model: Any, espeak: Callable[..., bytes], said: str
+) -> None:
+    """The model has no "[unk]": other speech lands on some keyword, but with low confidence."""
+    heard = await CallRecognizer(korean_model, phrases=GRAMMAR).hear(streamed(espeak(said, speed=150)))
+
+    found = find_keyword([word.word for word in heard.words], KOREAN)
+
+    assert found is not None, heard
+    assert heard.confidence(found.positions) < CONFIRM_BELOW, heard
+
+
+def test_the_confidence_of_a_phrase_is_the_mean_of_its_words() -> None:
+    heard = Heard((HeardWord("요금", 0.5), HeardWord("안내", 0.7), HeardWord("여보세요", 1.0)))
+    assert heard.text == "요금 안내 여보세요"
+    assert heard.confidence((0, 1)) == pytest.approx(0.6)
+    assert heard.confidence(()) == 0.0
+
+
 async def test_nothing_to_transcribe_is_empty_text(korean_model: Any) -> None:
     recognizer = CallRecognizer(korean_model, phrases=GRAMMAR)
     assert await recognizer.transcribe(b"") == ""
@@ -86,6 +130,7 @@ def test_a_missing_model_gives_none_and_one_log_line(
         assert models.get("ru") is None
         assert models.get("fa") is None  # not configured at all
 
+    assert models.dictation("ru") is None  # no model, no free-dictation pool
     lines = [record.getMessage() for record in caplog.records]
     assert len(lines) == 2, lines
     assert "'ru'" in lines[0] and "digits only" in lines[0]
