@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.forms import extract_answer
 from actions.localise import (
     full_date,
+    is_spoken,
     language_of,
     localise_digits,
     number,
@@ -194,7 +195,7 @@ class ActionAskOrderConfirmed(Action):
             full_name=tracker.get_slot("full_name"),
             phone=tracker.get_slot("phone"),
             address=tracker.get_slot("address"),
-            tariff_text=tariff_line(tariff, language) if tariff else "-",
+            tariff_text=tariff_line(tariff, language, spoken=is_spoken(tracker)) if tariff else "-",
             visit_date_text=full_date(day, language),
         )
         return []

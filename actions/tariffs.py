@@ -8,15 +8,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.localise import language_of, tariff_line
+from actions.localise import is_spoken, language_of, tariff_line
 from actions.resources import catalogue
 from bot.responses import formats
 
 
-def tariff_list_text(language: str) -> str:
+def tariff_list_text(language: str, *, spoken: bool = False) -> str:
     """One line per tariff with its description, in the customer's language."""
     return "\n".join(
-        f"• {tariff_line(t, language)}. {t.description_in(language)}" for t in catalogue().tariffs
+        f"• {tariff_line(t, language, spoken=spoken)}. {t.description_in(language)}"
+        for t in catalogue().tariffs
     )
 
 
@@ -32,6 +33,8 @@ class ActionListTariffs(Action):
         if tracker.active_loop_name == "order_form":
             buttons = []
         dispatcher.utter_message(
-            response="utter_tariff_list", tariffs=tariff_list_text(language), buttons=buttons
+            response="utter_tariff_list",
+            tariffs=tariff_list_text(language, spoken=is_spoken(tracker)),
+            buttons=buttons,
         )
         return []

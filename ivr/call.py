@@ -14,6 +14,7 @@ from ivr.dtmf import EventDigits, ToneDetector
 from ivr.menu import Menu
 from ivr.server import CallLeg
 from ivr.speech.keywords import find_keyword
+from ivr.spoken_text import speakable
 
 logger = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ class Call:
     async def _free_speech(self, text: str) -> bool:
         """Anything else the caller said goes to the bot, like a chat message; the reply is spoken."""
         result = await self.deps.contacts.turn(self.key, text, self.language, self.leg.call_id)
-        spoken = " ".join(r.text for r in result.replies if r.text)
+        spoken = speakable("\n".join(r.text for r in result.replies if r.text))
         if result.state == "queued":
             if spoken:
                 await self._say(spoken)

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from core.catalogue import Catalogue
+from core.localise import currency_name, day_and_month, spoken_number
 from core.models import Order
 
 MENU_FILE = Path(__file__).parent / "data" / "menu.yml"
@@ -41,22 +42,21 @@ class Menu:
         return language if language in self.prompts else self.default_language
 
     def date_text(self, day: date, language: str) -> str:
-        table = self.prompts.get(language) or self.prompts[self.default_language]
-        months = table.get("months") or self.prompts[self.default_language]["months"]
-        return self.text("date", language, day=day.day, month=months[day.month - 1])
+        """Day and month as the language says them (CLDR); Solar Hijri for Persian, as in the chat."""
+        return day_and_month(day, self.language_of(language))
 
     def tariffs_text(self, catalogue: Catalogue, language: str) -> str:
         lines = [self.text("tariffs_intro", language)]
+        spoken_in = self.language_of(language)
         for tariff in catalogue.tariffs:
-            price = f"{tariff.monthly_price:g}"
             lines.append(
                 self.text(
                     "tariff_line",
                     language,
                     name=tariff.name_in(language),
-                    speed=tariff.speed_mbit,
-                    price=price,
-                    currency=catalogue.currency,
+                    speed=spoken_number(tariff.speed_mbit, spoken_in),
+                    price=spoken_number(tariff.monthly_price, spoken_in),
+                    currency=currency_name(catalogue.currency, tariff.monthly_price, spoken_in),
                 )
             )
         return " ".join(lines)

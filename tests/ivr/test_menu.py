@@ -42,6 +42,17 @@ def test_spoken_tariffs_and_order_status(language: str) -> None:
     assert "3 1 4 1 5 9 2" in spoken and home_100.name_in(language) in spoken and "{" not in spoken
 
 
+def test_prices_and_dates_are_said_the_way_the_language_says_them() -> None:
+    order = Order(number="3141592", status="received", tariff_code="home_100", visit_date=date(2027, 2, 3))
+    assert "February 3" in MENU.order_text(order, CATALOGUE, "en")
+    assert "3 февраля" in MENU.order_text(order, CATALOGUE, "ru")
+    assert "۱۴ بهمن" in MENU.order_text(order, CATALOGUE, "fa")  # Solar Hijri, as the chat writes it
+    assert "25 долларов США" in MENU.tariffs_text(CATALOGUE, "ru")
+    assert "1000 мегабит" in MENU.tariffs_text(CATALOGUE, "ru")  # no group separator to pause on
+    assert "۲۵ دلار آمریکا" in MENU.tariffs_text(CATALOGUE, "fa")
+    assert "USD" not in MENU.tariffs_text(CATALOGUE, "ar")
+
+
 def test_unknown_language_falls_back_to_the_default_prompts() -> None:
     assert MENU.text("goodbye", "ko") == MENU.text("goodbye", "en")
     assert MENU.language_of("ko") == "en" and MENU.language_of("fa") == "fa"

@@ -1,30 +1,9 @@
-"""Prices, numbers and dates the way each language writes them; Persian readers get Solar Hijri dates."""
+"""Catalogue lines in the customer's language, written for the chat or said on the phone."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from actions.localise import full_date, number, price, short_date, tariff_line
+from actions.localise import tariff_line
 from actions.resources import catalogue
-
-FRIDAY = date(2026, 12, 4)
-
-
-def test_dates_in_each_language() -> None:
-    assert full_date(FRIDAY, "en") == "Friday, December 4, 2026"
-    assert full_date(FRIDAY, "ru") == "пятница, 4 декабря 2026\u202fг."
-    assert full_date(FRIDAY, "ar").startswith("الجمعة")
-    assert full_date(FRIDAY, "fa") == "جمعه ۱۳ آذر ۱۴۰۵"  # 13 Azar 1405 in the Solar Hijri calendar
-    assert short_date(FRIDAY, "ru") == "пт 4 дек."
-    assert short_date(FRIDAY, "fa") == "جمعه ۱۳ آذر"
-
-
-def test_prices_and_numbers_in_each_language() -> None:
-    assert price(35, "USD", "en") == "$35.00"
-    assert price(35, "USD", "ru") == "35,00\xa0$"
-    assert "۳۵٫۰۰" in price(35, "USD", "fa")  # Persian digits and decimal separator
-    assert number(1000, "fa") == "۱٬۰۰۰"
-    assert number(1000, "ru") == "1\xa0000"
 
 
 def test_a_tariff_line_uses_the_catalogue_name_in_the_language() -> None:
@@ -35,3 +14,16 @@ def test_a_tariff_line_uses_the_catalogue_name_in_the_language() -> None:
     assert home_300.name_in("ru") in russian and home_300.name_in("ru") != "Home 300"
     assert "35,00" in russian
     assert "۳۰۰" in tariff_line(home_300, "fa")
+
+
+def test_a_spoken_tariff_line_has_units_and_currency_in_words() -> None:
+    gigabit = catalogue().tariff("home_gigabit")
+    assert gigabit is not None
+    assert tariff_line(gigabit, "en", spoken=True) == (
+        "Home Gigabit: 1000 megabits per second, 50 US dollars a month"
+    )
+    russian = tariff_line(gigabit, "ru", spoken=True)
+    assert "1000 мегабит в секунду" in russian and "50 долларов США" in russian
+    for language in ("en", "ru", "ar", "fa"):
+        spoken = tariff_line(gigabit, language, spoken=True)
+        assert "$" not in spoken and "/" not in spoken and "\u2068" not in spoken, spoken

@@ -1,0 +1,22 @@
+"""The bot's chat replies made fit to be read out on the phone, in any language and digit script."""
+
+from __future__ import annotations
+
+import re
+
+# Bidi isolates and marks keep RTL chat texts in order on screen; a synthesiser has no use for them.
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Five digits and more (an order or phone number, in any script) are an identifier, not a quantity:
+# said digit by digit, the way the caller would key or write it down.
+_LONG_DIGIT_RUN = re.compile(r"\d{5,}")
+_BULLET = re.compile(r"^\s*[•·*\-]\s*", re.MULTILINE)
+_LINE_END = re.compile(r"(?<![.!?؟。:;،؛])\s*\n+\s*")
+
+
+def speakable(text: str) -> str:
+    """ "Order 1234567:\n• Home 300" -> "Order 1 2 3 4 5 6 7: Home 300" (line breaks as pauses)."""
+    text = _BIDI_CONTROLS.sub("", text)
+    text = _LONG_DIGIT_RUN.sub(lambda m: " ".join(m.group()), text)
+    text = _BULLET.sub("", text)
+    text = _LINE_END.sub(". ", text)
+    return re.sub(r"\s+", " ", text).strip()
