@@ -88,11 +88,19 @@ class IvrSettings(BaseModel):
     no_input_timeout_s: float = 6.0
     # Ringing before the answer: the caller hears ringback while the greeting is prepared.
     ring_s: float = 0.0
+    # Free speech: warm recognisers per model (each about 20 MB warm, more with use).
+    dictation_keep_idle: int = Field(2, ge=0)  # spares kept warm for the next utterances
+    dictation_limit: int = Field(8, ge=1)  # in all; above it an utterance waits for one to come back
+    dictation_max_uses: int = Field(20, ge=1)  # then a recogniser is replaced (its cache only grows)
+    # A spoken menu choice heard with a lower mean word confidence is confirmed by key first.
+    confirm_below: float = Field(0.8, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _ports_in_order(self) -> IvrSettings:
         if not 0 < self.rtp_port_min <= self.rtp_port_max < 65536:
             raise ValueError("ivr rtp_port_min must be <= rtp_port_max, both in 1..65535")
+        if self.dictation_keep_idle > self.dictation_limit:
+            raise ValueError("ivr dictation_keep_idle must not exceed dictation_limit")
         return self
 
 

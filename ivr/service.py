@@ -38,8 +38,15 @@ class IvrService:
         owns_models = models is None and bool(settings.model_dirs)
         if owns_models:
             from ivr.speech.models import SpeechModels
+            from ivr.speech.pool import PoolLimits
 
-            models = SpeechModels(dict(settings.model_dirs))
+            dictation = PoolLimits(
+                keep_idle=settings.dictation_keep_idle,
+                max_idle=max(settings.dictation_keep_idle * 2, 1),
+                limit=settings.dictation_limit,
+                max_uses=settings.dictation_max_uses,
+            )
+            models = SpeechModels(dict(settings.model_dirs), dictation=dictation)
         self._owned_models = models if owns_models else None
         self._owns_speaker = speaker
         self.deps = CallDeps(
@@ -51,6 +58,7 @@ class IvrService:
                 operator_uri=settings.operator_uri or None,
                 no_input_timeout_s=settings.no_input_timeout_s,
                 silence_timeout_s=settings.silence_timeout_s,
+                confirm_below=settings.confirm_below,
             ),
             models=models,
             company=catalogue.company,

@@ -63,7 +63,12 @@ def then_key(words: bytes, key: str, at_s: float) -> bytes:
 
 @asynccontextmanager
 async def doubtful_call(
-    tmp_path: Path, korean_model_dir: Path, espeak: Callable[..., bytes], key: str, ending: str
+    tmp_path: Path,
+    korean_model_dir: Path,
+    espeak: Callable[..., bytes],
+    key: str,
+    ending: str,
+    **ivr: object,
 ) -> AsyncIterator[tuple[IvrLine, list[str]]]:
     """A call that says DOUBTFUL over the greeting, then presses the key during "did you ask for ...?"."""
     require_sipp()
@@ -72,7 +77,11 @@ async def doubtful_call(
     steps = ["pause:2500", f"stream:{utterance}"] + (["pause:12000"] if ending == "bye" else [])
     scenario = call_scenario(tmp_path / "doubtful.xml", steps, ending=ending, payloads="0")  # tones only
     settings = ivr_settings(
-        tmp_path, default_language="ko", model_dirs={"ko": str(korean_model_dir)}, operator_uri=QUEUE
+        tmp_path,
+        default_language="ko",
+        model_dirs={"ko": str(korean_model_dir)},
+        operator_uri=QUEUE,
+        **ivr,
     )
     async with running_ivr(settings) as line, rtp_recorder() as (_, sink):
         await line.ivr.deps.models.aget("ko")  # loaded before the call, so the call's timing is known
@@ -113,3 +122,14 @@ async def test_a_doubtful_spoken_choice_confirmed_with_1_is_acted_on(
         assert [(m.payload or {}).get("menu") for m in messages if m.direction == "in"] == ["operator"]
         tickets = await line.tickets(session.id)
         assert [(t.status, t.reason) for t in tickets] == [("queued", "customer_request")]
+
+
+async def test_a_centre_that_sets_the_confirm_threshold_to_0_acts_on_every_spoken_choice(
+    tmp_path: Path, korean_model_dir: Path, espeak: Callable[..., bytes]
+) -> None:
+    """FRONTLINE_IVR__CONFIRM_BELOW: a centre whose own model is sure enough can turn confirming off."""
+    calls = doubtful_call(tmp_path, korean_model_dir, espeak, "1", ending="refer", confirm_below=0.0)
+    async with calls as (line, log):
+        menu = line.ivr.deps.menu
+        assert confirmations(menu)["operator"] not in log, log
+        assert menu.text("transferring", "ko") in log, log
