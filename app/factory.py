@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from app.routes import chat
 from bot.telegram import routes as telegram_routes
 from bot.telegram.channel import start_channel
+from core.catalogue import load_catalogue
 from core.conversation import ConversationService
 from core.db import create_engine, create_session_factory
 from core.dialogue import RasaClient
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
             bus=bus,
             hours=load_business_hours(settings.hours_path),
             default_language=settings.default_language,
+            phone_regions=load_catalogue(settings.catalogue_path).regions_for,
         )
         app.state.handoff = HandoffService(
             sessions,

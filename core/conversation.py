@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ from core.models import (
     SessionState,
     utcnow,
 )
-from core.phones import normalise_phone
+from core.phones import parse_phone
 from core.repo.customers import fill_customer_card, get_or_create_customer
 from core.repo.sessions import (
     add_message,
@@ -66,6 +67,8 @@ logger = logging.getLogger(__name__)
 NOTICE_BATCH = 50
 # Button payload with which a waiting customer leaves the queue and returns to the bot.
 BACK_TO_BOT = "/back_to_bot"
+# Numbering plans tried for a callback number without a country code when none are configured.
+DEFAULT_PHONE_REGIONS = ("US", "GB")
 
 
 class ConversationService:
@@ -82,8 +85,11 @@ class ConversationService:
         bus: EventBus | None = None,
         hours: BusinessHours = ALWAYS_OPEN,
         default_language: str = "en",
+        phone_regions: Callable[[str], Sequence[str]] = lambda _language: DEFAULT_PHONE_REGIONS,
     ) -> None:
         self._bus = bus if bus is not None else EventBus()
+        # Where a callback number without a country code is looked up, per session language.
+        self._phone_regions = phone_regions
         self._default_language = default_language
         self._hours = hours
         self._sessions = sessions
@@ -325,7 +331,7 @@ class ConversationService:
         return await self._confirm_callback(session, phone)
 
     async def _take_callback_phone(self, session: ConversationSession, text: str) -> TurnResult:
-        phone = normalise_phone(text)
+        phone = parse_phone(text, self._phone_regions(session.language))
         if phone is None:
             return await self._ask_for_phone(session, "callback_phone_invalid")
         return await self._confirm_callback(session, phone)
@@ -464,6 +470,13 @@ class ConversationService:
             ]  # fmt: skip
         for message in stored:
             self._bus.publish(message_event(message))
+
+    async def session_language(self, customer_key: str) -> str | None:
+        """The language of the customer's open session (detected from what they wrote), if any:
+        channels answer in it rather than in the messenger's interface language."""
+        async with self._sessions() as db:
+            _, session = await customer_and_open_session(db, customer_key)
+            return session.language if session is not None else None
 
     async def messages_since(self, customer_key: str, after_id: int) -> tuple[str, list[Message]]:
         """What reached the customer after a message id (operator replies arrive so), and the state."""

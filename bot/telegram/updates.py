@@ -95,7 +95,8 @@ class UpdateHandler:
         try:
             await self._conversations.handle_turn(_with_text(turn, START_PAYLOAD if start else text))
         except InvalidTurn:
-            await self._sender.send_text(chat_id, self._messages.get("message_too_long", turn.language))
+            lang = await self._language(turn)
+            await self._sender.send_text(chat_id, self._messages.get("message_too_long", lang))
             return
         if start:
             await self._flush(chat_id)  # the greeting first, then the offer to share the phone
@@ -106,7 +107,7 @@ class UpdateHandler:
             phone = await db.scalar(select(Customer.phone).where(Customer.key == turn.customer_key))
         if phone:
             return
-        lang = turn.language
+        lang = await self._language(turn)
         await self._sender.send_text(
             chat_id,
             self._messages.get("share_phone_prompt", lang),
@@ -142,7 +143,9 @@ class UpdateHandler:
         chat_id = query.message.chat.id if query.message is not None else user.id
         async with self._sessions() as db:
             payload = await payload_of(db, query.data or "")
-        lang = language_of(user, self._default_language)
+        lang = await self._conversations.session_language(customer_key(user)) or language_of(
+            user, self._default_language
+        )
         # Always answered, so the customer's button stops spinning; an unknown key says why.
         notice = None if payload else self._messages.get("button_expired", lang)
         await self._answer(query, notice)
@@ -163,6 +166,14 @@ class UpdateHandler:
         except (TelegramAPIError, TelegramNetworkError) as exc:
             # Too late or Telegram is down: the press itself is still handled.
             logger.warning("callback query not answered: %s", exc)
+
+    async def _language(self, turn: InboundTurn) -> str:
+        """The session's language when there is one, else the Telegram interface language."""
+        return (
+            await self._conversations.session_language(turn.customer_key)
+            or turn.language
+            or (self._default_language)
+        )
 
     def _turn(
         self, user: User, text: str, raw: dict[str, Any], chat_id: int, message_id: int | None

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.factory import SYSTEM_MESSAGES
+from core.messages import load_system_messages
 from core.settings import Settings
 from tests.chat import FrontLine, running_front_line
 from tests.integration.test_operator_api import add_operator, customer_sees, escalated_customer, log_in
@@ -83,6 +85,24 @@ async def test_out_of_hours_the_customer_books_a_callback_and_an_operator_closes
     # The customer was not sent an operator's goodbye or a survey for a phone call.
     texts = [m["text"] for m in await customer_sees(front_line, customer)]
     assert not any("rate the help" in t for t in texts)
+
+
+async def test_a_callback_number_is_read_in_the_customers_digits_and_numbering_plan(
+    closed_front_line: FrontLine,
+) -> None:
+    messages = load_system_messages(SYSTEM_MESSAGES, "en")
+    customer = closed_front_line.customer()
+    await customer.say("سلام اینترنتم از صبح قطعه")
+    await customer.say("/callback")
+    assert customer.text == messages.get("callback_phone_question", "fa")
+    # Seven to fifteen digits are not enough: it must be a number Iran (or a country) could have.
+    for not_a_number in ("۱۲۳۴۵۶۷۸", "0912 123"):
+        await customer.say(not_a_number)
+        assert customer.text == messages.get("callback_phone_invalid", "fa")
+    await customer.say("۰۹۱۲ ۳۴۵ ۶۷۸۹")  # a national mobile number in Persian digits
+    assert customer.last["state"] == "closed"
+    ticket = await closed_front_line.ticket(customer.last["session_id"])
+    assert ticket is not None and ticket.callback_phone == "+989123456789"
 
 
 async def test_a_long_wait_is_offered_a_callback_once_and_the_known_number_is_used(

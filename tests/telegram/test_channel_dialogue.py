@@ -92,6 +92,19 @@ async def test_the_telegram_language_selects_the_session_language(
     assert customer.text == texts.get("media_saved", "ru") != texts.get("media_saved", "en")
 
 
+async def test_notices_follow_the_language_the_customer_writes_not_the_telegram_one(
+    fake: FakeBotApi, front_line: FrontLine
+) -> None:
+    customer = TelegramCustomer(fake, front_line, language="en")
+    await customer.say("سلام، ساعت کاری شما تا کیه؟")
+    texts = load_system_messages(SYSTEM_MESSAGES, "en")
+    await customer.settle(fake.push_sticker(customer.chat_id))
+    assert customer.text == texts.get("media_saved", "fa") != texts.get("media_saved", "en")
+    query = _expired_button(customer, customer.received[0].message_id, customer.received[0].text)
+    await customer.settle(fake.push_raw({"callback_query": query}))
+    assert fake.answered_callbacks[query["id"]]["text"] == texts.get("button_expired", "fa")
+
+
 async def test_a_persian_customer_gets_menu_answers_and_a_person_in_persian(
     fake: FakeBotApi, front_line: FrontLine
 ) -> None:
@@ -207,24 +220,29 @@ async def test_a_button_whose_payload_is_gone_is_answered_with_a_notice(
     customer = TelegramCustomer(fake, front_line)
     await customer.say("/start")
     menu = customer.received[0]
-    # A button of an old message whose long payload is no longer known (say, a wiped database).
-    query = {
-        "id": "5000000000000000001",
-        "from": {"id": customer.chat_id, "is_bot": False, "first_name": "Test", "language_code": "en"},
-        "message": {
-            "message_id": menu.message_id,
-            "date": 1_790_000_000,
-            "chat": {"id": customer.chat_id, "type": "private", "first_name": "Test"},
-            "text": menu.text,
-        },
-        "chat_instance": "1",
-        "data": "#0123456789abcdef01234567",
-    }
-    fake.callback_queries[query["id"]] = query
-    fake.callback_pushed_at[query["id"]] = time.monotonic()
+    query = _expired_button(customer, menu.message_id, menu.text)
     await customer.settle(fake.push_raw({"callback_query": query}))
     assert (
         fake.answered_callbacks[query["id"]]["text"]
         == "This button has expired. Please use the latest message."
     )
     assert await customer.stored_texts() == ["/greet"]  # nothing was taken as the customer's turn
+
+
+def _expired_button(customer: TelegramCustomer, message_id: int, text: str | None) -> dict:
+    """A press on a button of an old message whose long payload is no longer known (a wiped database)."""
+    query = {
+        "id": f"50000000000000{message_id:05d}",
+        "from": {"id": customer.chat_id, "is_bot": False, "first_name": "Test", "language_code": "en"},
+        "message": {
+            "message_id": message_id,
+            "date": 1_790_000_000,
+            "chat": {"id": customer.chat_id, "type": "private", "first_name": "Test"},
+            "text": text,
+        },
+        "chat_instance": "1",
+        "data": "#0123456789abcdef01234567",
+    }
+    customer.fake.callback_queries[query["id"]] = query
+    customer.fake.callback_pushed_at[query["id"]] = time.monotonic()
+    return query
