@@ -9,122 +9,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from core.textnorm import normalise
 
 _PERSIAN_ONLY = frozenset("پچژگ")  # letters Arabic does not have
 _PERSIAN_FORMS = frozenset("یک")  # yeh and kaf as a Persian keyboard types them
 _ARABIC_LETTERS = frozenset("ةيكىأإؤئ")  # forms a Persian keyboard does not give
-# Frequent words of colloquial and written Persian that Arabic does not use (normalised spelling).
-_PERSIAN_WORDS = frozenset(
-    normalise(w)
-    for w in [
-        "است",
-        "هست",
-        "نیست",
-        "چیه",
-        "چی",
-        "چرا",
-        "کجا",
-        "کجاست",
-        "کی",
-        "میخوام",
-        "میخواهم",
-        "نمیخوام",
-        "میشه",
-        "نمیشه",
-        "کنم",
-        "کنید",
-        "کن",
-        "بکنم",
-        "دارم",
-        "داره",
-        "دارید",
-        "ندارم",
-        "شما",
-        "من",
-        "ما",
-        "اینترنتم",
-        "اینترنت",
-        "رو",
-        "را",
-        "برای",
-        "این",
-        "اون",
-        "یه",
-        "یک",
-        "خیلی",
-        "ممنون",
-        "مرسی",
-        "سلام",
-        "بله",
-        "اره",
-        "آره",
-        "نه",
-        "چطور",
-        "چطوری",
-        "چقدر",
-        "چنده",
-        "لطفا",
-        "وصل",
-        "قطع",
-        "شده",
-        "شد",
-    ]
-)
-# Frequent Arabic words, MSA and dialects, that Persian does not use.
-_ARABIC_WORDS = frozenset(
-    normalise(w)
-    for w in [
-        "في",
-        "على",
-        "هل",
-        "ماذا",
-        "متى",
-        "كيف",
-        "ليش",
-        "ليه",
-        "شو",
-        "وش",
-        "ايش",
-        "ابي",
-        "ابغى",
-        "عايز",
-        "عاوز",
-        "بدي",
-        "اريد",
-        "أريد",
-        "انا",
-        "لا",
-        "نعم",
-        "ايوه",
-        "ايه",
-        "اي",
-        "مش",
-        "مو",
-        "ما",
-        "هذا",
-        "هذه",
-        "الى",
-        "إلى",
-        "عن",
-        "مع",
-        "لو",
-        "لم",
-        "لن",
-        "كان",
-        "النت",
-        "الانترنت",
-        "الإنترنت",
-        "شكرا",
-        "مرحبا",
-        "اهلا",
-        "السلام",
-        "عليكم",
-        "يعمل",
-        "شغال",
-    ]
-)
+# Frequent words of each that the other does not use: a data file, so a centre can add its own.
+WORDS_FILE = Path(__file__).parent / "data" / "language_words.yml"
+
+
+@lru_cache
+def _words(language: str) -> frozenset[str]:
+    raw = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    return frozenset(normalise(str(w)) for w in raw.get(language) or ())
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -164,8 +68,8 @@ def _arabic_or_persian(text: str) -> str:
     persian = sum(6 if ch in _PERSIAN_ONLY else 2 if ch in _PERSIAN_FORMS else 0 for ch in text)
     arabic = sum(ch in _ARABIC_LETTERS for ch in text) * 2
     for word in _WORD.findall(normalise(text)):
-        persian += word in _PERSIAN_WORDS
-        arabic += word in _ARABIC_WORDS
+        persian += word in _words("fa")
+        arabic += word in _words("ar")
         if word.startswith("ال") and len(word) > 3:  # the Arabic article
             arabic += 1
     return "fa" if persian > arabic else "ar"

@@ -34,3 +34,11 @@ def test_clear_text_names_its_language(text: str, language: str) -> None:
 )
 def test_short_latin_words_numbers_and_payloads_do_not_switch(text: str) -> None:
     assert detect_language(text) is None
+
+
+def test_the_word_lists_do_not_share_a_word() -> None:
+    """A word both languages use would only cancel itself out: the data file must not list it."""
+    from core.language import _words
+
+    assert _words("fa") and _words("ar")
+    assert not _words("fa") & _words("ar")
