@@ -25,7 +25,7 @@ async def test_menu_walk_with_digits_and_barge_in(tmp_path: Path) -> None:
         heard = [(m.text, (m.payload or {}).get("menu")) for m in messages if m.direction == "in"]
         assert heard == [("1", "tariffs"), ("2", "order_status")]
         said = " ".join(m.text for m in messages if m.direction == "out")
-        assert "Home 300" in said and "USD a month" in said
+        assert "Home 300" in said and "35 US dollars a month" in said
         # The caller hung up while the bot had the call: the session is closed, not abandoned.
         assert session.state == "closed"
         assert await event_detail(line, session.id, "closed") == {"by": "caller_hung_up"}
