@@ -15,7 +15,9 @@ from core.settings import DbSettings
 def create_engine(settings: DbSettings) -> AsyncEngine:
     """An engine for the configured URL; creates the SQLite file's folder when needed."""
     url = make_url(settings.url)
-    kwargs: dict[str, Any] = {"echo": settings.echo}
+    # hide_parameters: a failed statement's error (logged, or shown in a 500) would otherwise carry
+    # its values, i.e. customers' names, phones and addresses.
+    kwargs: dict[str, Any] = {"echo": settings.echo, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
