@@ -101,7 +101,8 @@ class ConversationService:
 
     async def handle_turn(self, turn: InboundTurn) -> TurnResult:
         """Persist the turn, then answer it; one customer's turns are handled strictly in order."""
-        text = turn.text.strip()
+        # NUL has no meaning in a message, and PostgreSQL refuses to store it in text.
+        text = turn.text.replace("\x00", "").strip()
         if not text:
             raise InvalidTurn("empty message")
         if len(text) > self._max_text_length:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The largest row id the databases store (a signed 64-bit integer): a larger one in a request is
+# answered 422, not passed on to overflow in the driver (a 500).
+MAX_ROW_ID = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class Button:

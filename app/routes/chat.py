@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from core.conversation import ConversationService
 from core.errors import InvalidTurn
-from core.schemas import InboundTurn
+from core.schemas import MAX_ROW_ID, InboundTurn
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -35,6 +35,8 @@ class ChatRequest(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("text must not be blank")
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
         return value
 
     @field_validator("language")
@@ -113,7 +115,7 @@ async def create_chat_turn(
 async def read_chat_messages(
     customer: Annotated[str, Path(min_length=1, max_length=128)],
     conversations: Annotated[ConversationService, Depends(get_conversations)],
-    after: Annotated[int, Query(ge=0, description="the last message id the client has")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="the last message id the client has")] = 0,
 ) -> MessagesResponse:
     """Messages for the customer after `after`: how a widget receives operator replies (poll it)."""
     state, messages = await conversations.messages_since(f"web:{customer}", after)

@@ -34,6 +34,8 @@ metrics_router = APIRouter()
 DEFAULT_WINDOW = timedelta(hours=24)
 # A bound on one request's work: the replay loads every event of the period into memory.
 MAX_WINDOW = timedelta(days=92)
+# Dates outside these years are refused (422): a window past year 1 or 9999 would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
@@ -118,6 +120,12 @@ async def read_metrics(request: Request) -> PlainTextResponse:
 
 
 def _period(since: datetime | None, until: datetime | None) -> Period:
+    for moment in (since, until):
+        if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=f"dates must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}",
+            )
     end = _as_utc(until) if until else utcnow()
     start = _as_utc(since) if since else end - DEFAULT_WINDOW
     if start >= end:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from core.models import HandoffTicket, Operator, utcnow
 from core.repo.tickets import aware
-from handoff.deps import CurrentOperator, HandoffDep
+from handoff.deps import CurrentOperator, HandoffDep, TicketId
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
 
@@ -65,7 +65,7 @@ class TicketDetails(BaseModel):
 
 
 class TextBody(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")  # PostgreSQL refuses NUL
 
 
 class TransferBody(BaseModel):
@@ -136,7 +136,7 @@ async def read_callbacks(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetails)
-async def read_ticket(ticket_id: int, handoff: HandoffDep, operator: CurrentOperator) -> TicketDetails:
+async def read_ticket(ticket_id: TicketId, handoff: HandoffDep, operator: CurrentOperator) -> TicketDetails:
     """The context card (frozen at escalation) and the live transcript, before or after claiming."""
     found = await handoff.ticket_details(ticket_id)
     ticket = found["ticket"]
@@ -163,14 +163,14 @@ async def read_ticket(ticket_id: int, handoff: HandoffDep, operator: CurrentOper
 
 
 @router.post("/tickets/{ticket_id}/claim", response_model=TicketPublic)
-async def create_claim(ticket_id: int, handoff: HandoffDep, operator: CurrentOperator) -> TicketPublic:
+async def create_claim(ticket_id: TicketId, handoff: HandoffDep, operator: CurrentOperator) -> TicketPublic:
     """409 when another operator was faster, the ticket is closed, or you are at your limit."""
     return _public(await handoff.claim(ticket_id, operator))
 
 
 @router.post("/tickets/{ticket_id}/messages", response_model=MessagePublic)
 async def create_message(
-    ticket_id: int, body: TextBody, handoff: HandoffDep, operator: CurrentOperator
+    ticket_id: TicketId, body: TextBody, handoff: HandoffDep, operator: CurrentOperator
 ) -> MessagePublic:
     """A reply to the customer, delivered on the session's channel."""
     m = await handoff.reply(ticket_id, operator, body.text)
@@ -179,7 +179,7 @@ async def create_message(
 
 @router.post("/tickets/{ticket_id}/notes", response_model=NotePublic)
 async def create_note(
-    ticket_id: int, body: TextBody, handoff: HandoffDep, operator: CurrentOperator
+    ticket_id: TicketId, body: TextBody, handoff: HandoffDep, operator: CurrentOperator
 ) -> NotePublic:
     """A private note: operators see it, the customer never does."""
     n = await handoff.add_note(ticket_id, operator, body.text)
@@ -188,20 +188,20 @@ async def create_note(
 
 @router.post("/tickets/{ticket_id}/close", status_code=status.HTTP_204_NO_CONTENT)
 async def create_close(
-    ticket_id: int, body: CloseBody, handoff: HandoffDep, operator: CurrentOperator
+    ticket_id: TicketId, body: CloseBody, handoff: HandoffDep, operator: CurrentOperator
 ) -> None:
     await handoff.close(ticket_id, operator, body.disposition)
 
 
 @router.post("/tickets/{ticket_id}/return-to-bot", status_code=status.HTTP_204_NO_CONTENT)
-async def create_return_to_bot(ticket_id: int, handoff: HandoffDep, operator: CurrentOperator) -> None:
+async def create_return_to_bot(ticket_id: TicketId, handoff: HandoffDep, operator: CurrentOperator) -> None:
     """The bot resumes the conversation with everything it knew (slots, form progress)."""
     await handoff.return_to_bot(ticket_id, operator)
 
 
 @router.post("/tickets/{ticket_id}/transfer", response_model=TicketPublic)
 async def create_transfer(
-    ticket_id: int, body: TransferBody, handoff: HandoffDep, operator: CurrentOperator
+    ticket_id: TicketId, body: TransferBody, handoff: HandoffDep, operator: CurrentOperator
 ) -> TicketPublic:
     """Hand the session to a colleague, or back to the queue for another skill."""
     ticket = await handoff.transfer(ticket_id, operator, to_login=body.to_operator, to_topic=body.to_topic)

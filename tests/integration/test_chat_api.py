@@ -18,6 +18,7 @@ from tests.chat import FrontLine
         ({"customer": "", "text": "hi"}, "customer"),
         ({"customer": "a", "text": 5}, "text"),
         ({"customer": "a", "text": "hi", "language": "english please"}, "language"),
+        ({"customer": "a", "text": "hi\x00there"}, "NUL"),
     ],
 )
 async def test_bad_requests_get_a_4xx_that_names_the_problem(
@@ -71,3 +72,9 @@ async def test_openapi_documents_the_chat_endpoint(front_line_without_bot: Front
     spec = (await front_line_without_bot.http.get("/openapi.json")).json()
     assert "/api/chat" in spec["paths"]
     assert "ChatRequest" in spec["components"]["schemas"]
+
+
+async def test_a_message_id_too_large_for_the_database_is_a_4xx(front_line_without_bot: FrontLine) -> None:
+    http = front_line_without_bot.http
+    response = await http.get("/api/chat/a/messages", params={"after": 2**64})
+    assert response.status_code == 422, response.text

@@ -257,6 +257,8 @@ async def test_a_customer_waiting_since_before_the_period_is_in_its_queue(
         {"since": (NOW - timedelta(days=400)).isoformat(), "until": NOW.isoformat()},
         {"group_by": "week"},
         {"since": "yesterday"},
+        {"until": "0001-01-01T00:00:00"},  # the default window would start before year 1
+        {"since": "9999-12-31T00:00:00", "until": "9999-12-31T23:59:59"},
     ],
 )
 async def test_kpi_refuses_a_bad_period(http: httpx.AsyncClient, params: dict[str, str]) -> None:

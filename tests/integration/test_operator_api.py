@@ -267,3 +267,18 @@ async def test_log_out_revokes_the_token_at_once(
     assert (await http.post("/api/operator/logout", headers=auth)).status_code == 204
     assert (await http.get("/api/operator/me", headers=auth)).status_code == 401
     assert (await http.get("/api/operator/queue", headers=auth)).status_code == 401
+
+
+async def test_a_ticket_id_too_large_for_the_database_is_a_4xx(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "vera", "Vera")
+    auth = await log_in(http, "vera")
+    for path in (f"/api/operator/tickets/{2**64}", f"/api/operator/tickets/{2**63}"):
+        assert (await http.get(path, headers=auth)).status_code == 422
+    for path in (f"/api/operator/tickets/{2**64}/claim", f"/api/operator/tickets/{2**63}/claim"):
+        assert (await http.post(path, headers=auth)).status_code == 422
+    # A NUL in an operator's reply would be refused by PostgreSQL: it is a 4xx here.
+    reply = await http.post("/api/operator/tickets/1/messages", headers=auth, json={"text": "a\x00b"})
+    assert reply.status_code == 422
