@@ -41,7 +41,9 @@ from core.models import (
 from core.phones import parse_phone
 from core.repo.customers import fill_customer_card, get_or_create_customer
 from core.repo.sessions import (
+    CLIENT_MESSAGE_ID,
     add_message,
+    answered_turn,
     change_state,
     customer_and_open_session,
     is_idle,
@@ -108,6 +110,9 @@ class ConversationService:
         if len(text) > self._max_text_length:
             raise InvalidTurn(f"message longer than {self._max_text_length} characters")
         async with self._locks.hold(turn.customer_key):
+            retried = await self._already_answered(turn)
+            if retried is not None:
+                return retried
             rated = await self._take_rating(turn, text)
             if rated is not None:
                 return rated
@@ -115,6 +120,22 @@ class ConversationService:
             if session.state != SessionState.BOT.value:
                 return await self._while_with_people(session, text)
             return await self._ask_bot(session, turn, text)
+
+    async def _already_answered(self, turn: InboundTurn) -> TurnResult | None:
+        """A client that lost our response sends the turn again with the same message id: it gets
+        the replies it missed, and the turn is neither stored nor answered twice."""
+        client_id = turn.metadata.get(CLIENT_MESSAGE_ID)
+        if not client_id:
+            return None
+        async with self._sessions() as db:
+            found = await answered_turn(db, turn.customer_key, str(client_id))
+        if found is None:
+            return None
+        session, sent = found
+        replies = tuple(
+            Reply(m.text, tuple(Button(**b) for b in (m.payload or {}).get("buttons", ()))) for m in sent
+        )
+        return TurnResult(session.id, session.state, replies)
 
     async def _store_inbound(self, turn: InboundTurn, text: str) -> ConversationSession:
         async with self._sessions() as db, db.begin():

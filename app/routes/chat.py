@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from core.conversation import ConversationService
 from core.errors import InvalidTurn
+from core.repo.sessions import CLIENT_MESSAGE_ID
 from core.schemas import MAX_ROW_ID, InboundTurn
 
 router = APIRouter(prefix="/api", tags=["chat"])
@@ -28,6 +29,15 @@ class ChatRequest(BaseModel):
         min_length=2,
         max_length=16,
         pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
+    )
+
+    message_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Your id for this message (e.g. a UUID): a retry with the same id after a lost "
+        "response is not stored twice, and gets the replies it missed",
     )
 
     @field_validator("text")
@@ -92,7 +102,11 @@ async def create_chat_turn(
 ) -> ChatResponse:
     """One customer turn: stored first, then answered by the bot (or queued for a person)."""
     turn = InboundTurn(
-        customer_key=f"web:{body.customer}", channel="web", text=body.text, language=body.language
+        customer_key=f"web:{body.customer}",
+        channel="web",
+        text=body.text,
+        language=body.language,
+        metadata={CLIENT_MESSAGE_ID: body.message_id} if body.message_id else {},
     )
     try:
         result = await conversations.handle_turn(turn)

@@ -124,3 +124,41 @@ async def transcript(db: AsyncSession, session_id: int) -> list[Message]:
 
 async def session_by_rasa_sender(db: AsyncSession, sender_id: str) -> ConversationSession | None:
     return await db.scalar(select(ConversationSession).where(ConversationSession.rasa_sender_id == sender_id))
+
+
+# How far back a retried turn is looked for: a client retries within seconds, not after a long chat.
+RETRY_WINDOW_MESSAGES = 50
+CLIENT_MESSAGE_ID = "client_message_id"
+
+
+async def answered_turn(
+    db: AsyncSession, customer_key: str, client_message_id: str
+) -> tuple[ConversationSession, list[Message]] | None:
+    """A turn already stored under the client's message id, with what was sent after it (the
+    replies the client did not receive when its request was lost), or None when it is new."""
+    session = await db.scalar(
+        select(ConversationSession)
+        .join(Customer, Customer.id == ConversationSession.customer_id)
+        .where(Customer.key == customer_key)
+        .order_by(ConversationSession.id.desc())
+        .limit(1)
+    )
+    if session is None:
+        return None
+    recent = list(
+        await db.scalars(
+            select(Message)
+            .where(Message.session_id == session.id)
+            .order_by(Message.id.desc())
+            .limit(RETRY_WINDOW_MESSAGES)
+        )
+    )[::-1]
+    for index, message in enumerate(recent):
+        if message.direction == "in" and (message.payload or {}).get(CLIENT_MESSAGE_ID) == client_message_id:
+            replies = []
+            for later in recent[index + 1 :]:
+                if later.direction == "in":
+                    break
+                replies.append(later)
+            return session, replies
+    return None

@@ -78,3 +78,22 @@ async def test_a_message_id_too_large_for_the_database_is_a_4xx(front_line_witho
     http = front_line_without_bot.http
     response = await http.get("/api/chat/a/messages", params={"after": 2**64})
     assert response.status_code == 422, response.text
+
+
+async def test_a_retried_turn_is_stored_once_and_gets_the_replies_it_missed(
+    front_line_without_bot: FrontLine,
+) -> None:
+    """A widget whose response was lost sends the same message again with the same message id."""
+    front_line = front_line_without_bot
+    body = {"customer": "retrying-rita", "text": "my router is blinking red", "message_id": "m-0001"}
+    first = await front_line.http.post("/api/chat", json=body)
+    again = await front_line.http.post("/api/chat", json=body)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and first.json()["replies"]
+    stored = await front_line.customer_texts(first.json()["session_id"])
+    assert stored.count("my router is blinking red") == 1
+    # Another message id is another turn, even with the same words.
+    third = await front_line.http.post("/api/chat", json={**body, "message_id": "m-0002"})
+    assert third.status_code == 200
+    stored = await front_line.customer_texts(first.json()["session_id"])
+    assert stored.count("my router is blinking red") == 2
