@@ -40,10 +40,16 @@ RESULTS = PROJECT_ROOT / "bench" / "results" / "chat_turns.json"
 Send = Callable[[httpx.AsyncClient, str, str], Awaitable[None]]
 
 
+_TOKENS: dict[str, str] = {}  # customer -> the token the chat API gave its first turn
+
+
 async def via_core(http: httpx.AsyncClient, customer: str, text: str) -> None:
-    response = await http.post("/api/chat", json={"customer": customer, "text": text})
+    auth = {"Authorization": f"Bearer {_TOKENS[customer]}"} if customer in _TOKENS else {}
+    response = await http.post("/api/chat", json={"customer": customer, "text": text}, headers=auth)
     response.raise_for_status()
     body = response.json()
+    if body.get("token"):
+        _TOKENS[customer] = body["token"]
     assert body["replies"] and body["state"] == "bot", f"the bot did not answer: {body}"
 
 

@@ -24,15 +24,29 @@ class Customer:
         self.id = name
         self.language = language  # what a web widget set to a language would send
         self.last: dict[str, Any] = {}
+        self.token: str | None = None  # issued by the first turn, sent with every later request
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     async def say(self, text: str) -> dict[str, Any]:
         body = {"customer": self.id, "text": text}
         if self.language:
             body["language"] = self.language
-        response = await self.http.post("/api/chat", json=body)
+        response = await self.http.post("/api/chat", json=body, headers=self.auth)
         assert response.status_code == 200, response.text
         self.last = response.json()
+        self.token = self.last.get("token") or self.token
         return self.last
+
+    async def messages(self, after: int = 0) -> dict[str, Any]:
+        """What the widget polls: the messages sent to this customer after a message id."""
+        response = await self.http.get(
+            f"/api/chat/{self.id}/messages", params={"after": after}, headers=self.auth
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
 
     @property
     def text(self) -> str:

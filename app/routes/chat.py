@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.chat_credentials import ForeignConversation, check_or_issue, opens
 from core.conversation import ConversationService
 from core.errors import InvalidTurn
 from core.repo.sessions import CLIENT_MESSAGE_ID
@@ -77,6 +80,11 @@ class ChatResponse(BaseModel):
     replies: list[ReplyPublic]
     state: Literal["bot", "queued", "operator", "closed"]
     session_id: int
+    token: str | None = Field(
+        default=None,
+        description="Only on a customer id's first turn: send it as 'Authorization: Bearer <token>' "
+        "with every later request for this customer (the conversation is refused without it)",
+    )
 
 
 class MessagePublic(BaseModel):
@@ -96,13 +104,41 @@ def get_conversations(request: Request) -> ConversationService:
     return request.app.state.conversations  # type: ignore[no-any-return]
 
 
-@router.post("/chat", response_model=ChatResponse)
+def get_db_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    return request.app.state.db_sessions  # type: ignore[no-any-return]
+
+
+_bearer = HTTPBearer(auto_error=False, description="the token from the customer's first turn")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+DbSessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_db_sessions)]
+
+
+def _not_yours() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail="this customer id has a conversation: send the token its first reply gave, "
+        "as 'Authorization: Bearer <token>' (or start with a new customer id)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+@router.post("/chat", response_model=ChatResponse, response_model_exclude_none=True)
 async def create_chat_turn(
-    body: ChatRequest, conversations: Annotated[ConversationService, Depends(get_conversations)]
+    body: ChatRequest,
+    conversations: Annotated[ConversationService, Depends(get_conversations)],
+    db_sessions: DbSessions,
+    credentials: Bearer,
 ) -> ChatResponse:
     """One customer turn: stored first, then answered by the bot (or queued for a person)."""
+    key = f"web:{body.customer}"
+    try:
+        token = await check_or_issue(
+            db_sessions, key, credentials.credentials if credentials else None, body.message_id
+        )
+    except ForeignConversation as exc:
+        raise _not_yours() from exc
     turn = InboundTurn(
-        customer_key=f"web:{body.customer}",
+        customer_key=key,
         channel="web",
         text=body.text,
         language=body.language,
@@ -122,6 +158,7 @@ async def create_chat_turn(
         ],
         state=result.state,  # type: ignore[arg-type]
         session_id=result.session_id,
+        token=token,
     )
 
 
@@ -129,9 +166,13 @@ async def create_chat_turn(
 async def read_chat_messages(
     customer: Annotated[str, Path(min_length=1, max_length=128)],
     conversations: Annotated[ConversationService, Depends(get_conversations)],
+    db_sessions: DbSessions,
+    credentials: Bearer,
     after: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="the last message id the client has")] = 0,
 ) -> MessagesResponse:
     """Messages for the customer after `after`: how a widget receives operator replies (poll it)."""
+    if not await opens(db_sessions, f"web:{customer}", credentials.credentials if credentials else None):
+        raise _not_yours()
     state, messages = await conversations.messages_since(f"web:{customer}", after)
     return MessagesResponse(
         state=state,  # type: ignore[arg-type]

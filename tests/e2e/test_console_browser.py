@@ -215,8 +215,24 @@ def _plain(text: str) -> str:
     return text.translate(ISOLATES)
 
 
+_TOKENS: dict[str, str] = {}  # customer id -> the token its first turn was given
+
+
+def _auth(customer: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_TOKENS[customer]}"} if customer in _TOKENS else {}
+
+
+def _chat(http: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+    """A customer's turn through the chat API, as a widget sends it (with the conversation's token)."""
+    customer = str(body["customer"])
+    response = http.post("/api/chat", json=body, headers=_auth(customer))
+    if response.is_success and response.json().get("token"):
+        _TOKENS[customer] = response.json()["token"]
+    return response
+
+
 def _customer_messages(http: httpx.Client, customer: str) -> dict[str, Any]:
-    response = http.get(f"/api/chat/{customer}/messages", params={"after": 0})
+    response = http.get(f"/api/chat/{customer}/messages", params={"after": 0}, headers=_auth(customer))
     assert response.status_code == 200, response.text
     return dict(response.json())
 
@@ -252,7 +268,7 @@ def test_an_operator_serves_a_persian_customer_in_the_browser(
     canned_fa = console.load_canned_replies()["fa"]
 
     with httpx.Client(base_url=live_server.url, timeout=10) as http:
-        said = http.post("/api/chat", json={"customer": customer, "text": PERSIAN_TEXT, "language": "fa"})
+        said = _chat(http, {"customer": customer, "text": PERSIAN_TEXT, "language": "fa"})
         assert said.status_code == 200 and said.json()["state"] == "queued", said.text
         session_id = said.json()["session_id"]
         token = http.post("/api/operator/login", json={"login": LOGIN, "password": PASSWORD}).json()["token"]
@@ -341,9 +357,7 @@ def test_an_operator_serves_a_persian_customer_in_the_browser(
 
         # The customer answers: it shows up in the open conversation without a reload.
         answer = "ممنون، منتظر می‌مانم"
-        assert http.post(
-            "/api/chat", json={"customer": customer, "text": answer, "language": "fa"}
-        ).is_success
+        assert _chat(http, {"customer": customer, "text": answer, "language": "fa"}).is_success
         _wait(driver, lambda d: answer in _texts(d, customer_css), "the customer's answer in the transcript")
 
         # A private note stays with the operators.
@@ -379,7 +393,7 @@ def test_an_ended_session_and_a_lost_claim_are_explained(live_server: LiveServer
     driver = browser
     customer = f"en-{uuid.uuid4().hex[:10]}"
     with httpx.Client(base_url=live_server.url, timeout=10) as http:
-        said = http.post("/api/chat", json={"customer": customer, "text": "my router is blinking red"})
+        said = _chat(http, {"customer": customer, "text": "my router is blinking red"})
         session_id = said.json()["session_id"]
         asyncio.run(
             save_operator(
@@ -462,9 +476,7 @@ def test_without_the_live_stream_the_console_polls(live_server: LiveServer, brow
 
         customer = f"ru-{uuid.uuid4().hex[:10]}"
         with httpx.Client(base_url=live_server.url, timeout=10) as http:
-            said = http.post(
-                "/api/chat", json={"customer": customer, "text": "Нет интернета", "language": "ru"}
-            )
+            said = _chat(http, {"customer": customer, "text": "Нет интернета", "language": "ru"})
             assert said.status_code == 200 and said.json()["state"] == "queued", said.text
             token = driver.execute_script("return sessionStorage.getItem('frontline.console.token');")
             auth = {"Authorization": f"Bearer {token}"}
@@ -479,7 +491,7 @@ def test_without_the_live_stream_the_console_polls(live_server: LiveServer, brow
             assert [b.text for b in _all(driver, "#canned button")] == [
                 r.title for r in console.load_canned_replies()["ru"]
             ]
-            assert http.post("/api/chat", json={"customer": customer, "text": "Вы здесь?"}).is_success
+            assert _chat(http, {"customer": customer, "text": "Вы здесь?"}).is_success
             customer_css = "#transcript li.msg-customer .msg-text"
             _wait(
                 driver,
@@ -528,7 +540,7 @@ def _staff(
 
 def _queued(http: httpx.Client, staff: Staff, customer: str, text: str, language: str = "en") -> int:
     """A customer's first message (the bot is down, so it waits for a person); returns the ticket id."""
-    said = http.post("/api/chat", json={"customer": customer, "text": text, "language": language})
+    said = _chat(http, {"customer": customer, "text": text, "language": language})
     assert said.status_code == 200 and said.json()["state"] == "queued", said.text
     session_id = said.json()["session_id"]
     for ticket in http.get("/api/operator/queue", headers=staff.auth).json():
@@ -585,7 +597,7 @@ def test_the_figures_show_a_session_an_operator_handled(live_server: LiveServer,
         assert http.post(f"{tickets}/claim", headers=farida.auth).status_code == 200
         closed = http.post(f"{tickets}/close", json={"disposition": "resolved"}, headers=farida.auth)
         assert closed.status_code == 204, closed.text
-        rated = http.post("/api/chat", json={"customer": customer, "text": "5"})
+        rated = _chat(http, {"customer": customer, "text": "5"})
         assert rated.status_code == 200, rated.text
 
         _log_in(driver, live_server, LOGIN, PASSWORD)
@@ -689,8 +701,8 @@ def test_a_conversation_is_transferred_to_a_colleague(live_server: LiveServer, b
 def _book_callback(http: httpx.Client, staff: Staff, customer: str, phone: str) -> int:
     """A waiting customer presses "call me back" and leaves a number: the wait becomes a callback task."""
     ticket_id = _queued(http, staff, customer, "Please call me back")
-    assert http.post("/api/chat", json={"customer": customer, "text": "/callback"}).is_success
-    booked = http.post("/api/chat", json={"customer": customer, "text": phone})
+    assert _chat(http, {"customer": customer, "text": "/callback"}).is_success
+    booked = _chat(http, {"customer": customer, "text": phone})
     assert booked.status_code == 200 and booked.json()["state"] == "closed", booked.text
     return ticket_id
 

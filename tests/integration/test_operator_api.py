@@ -35,9 +35,7 @@ async def escalated_customer(front_line: FrontLine, text: str = "my router is bl
 
 
 async def customer_sees(front_line: FrontLine, customer: Customer, after: int = 0) -> list[dict[str, Any]]:
-    response = await front_line.http.get(f"/api/chat/{customer.id}/messages", params={"after": after})
-    assert response.status_code == 200
-    return list(response.json()["messages"])
+    return list((await customer.messages(after))["messages"])
 
 
 async def test_every_operator_route_answers_401_without_valid_credentials(

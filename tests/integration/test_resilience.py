@@ -80,7 +80,9 @@ async def test_database_restart_is_survived_and_an_outage_answers_503() -> None:
 
             await asyncio.to_thread(drop_postgres_database, name)
             response = await front_line.http.post(
-                "/api/chat", json={"customer": customer.id, "text": "sent while the database is down"}
+                "/api/chat",
+                json={"customer": customer.id, "text": "sent while the database is down"},
+                headers=customer.auth,
             )
             assert response.status_code == 503
             assert "retry" in response.json()["detail"]
