@@ -254,7 +254,7 @@ class ActionSubmitOrder(Action):
                 visit_date=day,
             )
             if session:
-                await fill_customer_card(db, session.customer_id, order.full_name, order.phone)
+                await fill_customer_card(db, session.customer_id, order.full_name)
             logger.info("order stored number=%s sender_id=%s", order.number, tracker.sender_id)
             return order.number
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import ConversationSession, Customer, HandoffTicket, Message, SessionState, TicketKind
+from core.repo.orders import orders_of_customer
 from core.repo.sessions import change_state
 
 # Button payloads of the callback offer, and the marker of a question waiting for a phone number.
@@ -24,14 +25,16 @@ def callback_buttons(titles: tuple[str, str], back_to_bot: str) -> list[dict[str
 
 
 async def known_phone(db: AsyncSession, session: ConversationSession) -> str | None:
-    """A number to call: the one on the customer card, or the caller's own on the phone channel."""
+    """A number to call: the one on the customer card, the caller's own on the phone channel, or
+    the one the customer gave in their own latest order."""
     customer = await db.get(Customer, session.customer_id)
     assert customer is not None
     if customer.phone:
         return customer.phone
     if customer.key.startswith("tel:"):
         return customer.key.removeprefix("tel:")
-    return None
+    own = await orders_of_customer(db, customer.id, limit=1)
+    return own[0].phone if own else None
 
 
 async def awaiting_phone(db: AsyncSession, session_id: int) -> bool:

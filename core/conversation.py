@@ -383,7 +383,6 @@ class ConversationService:
             assert session is not None
             if ticket is None or ticket.status != "queued":
                 return None
-            await fill_customer_card(db, session.customer_id, None, phone)
             await register_callback(db, session, ticket, phone, due)
             lang = session.language
             when = (
@@ -577,7 +576,7 @@ class ConversationService:
             if customer is None:
                 customer = await get_or_create_customer(db, customer_key, language)
             if phone:
-                await fill_customer_card(db, customer.id, None, phone)
+                await fill_customer_card(db, customer.id, None, verified_phone=phone)
             now = utcnow()
             if session is not None and is_idle(session, now, self._idle_minutes):
                 await change_state(db, session, SessionState.CLOSED, "closed", {"by": "idle"})

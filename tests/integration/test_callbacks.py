@@ -147,3 +147,32 @@ async def test_a_channel_books_a_callback_directly(front_line_without_bot: Front
     ticket = await front_line.ticket(session_id)
     assert ticket is not None and ticket.id == ticket_id and ticket.kind == "callback"
     assert ticket.card["transcript"][0]["text"] == "my router is blinking red"
+
+
+async def test_a_typed_callback_number_does_not_open_someone_elses_orders(
+    closed_front_line: FrontLine,
+) -> None:
+    """Typing a victim's number (here as the callback number) must not link their orders to you."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from core.models import Customer, Order
+    from core.repo.orders import latest_order
+
+    victim_phone = "+79161234567"
+    async with closed_front_line.db() as db, db.begin():
+        db.add(
+            Order(number="2718281", full_name="Vera Victim", phone=victim_phone, address="1 Secret Lane",
+                  tariff_code="home_300", visit_date=date(2027, 1, 5))
+        )  # fmt: skip
+    stranger = closed_front_line.customer()
+    await stranger.say("my internet is down")
+    await stranger.say("/callback")
+    await stranger.say("+7 916 123-45-67")
+    ticket = await closed_front_line.ticket(stranger.last["session_id"])
+    assert ticket is not None and ticket.callback_phone == victim_phone  # the callback itself is kept
+    async with closed_front_line.db() as db:
+        card = await db.scalar(select(Customer).where(Customer.key == f"web:{stranger.id}"))
+        assert card is not None and card.phone is None
+        assert await latest_order(db, card.id, card.phone) is None  # "where is my order" finds nothing
