@@ -33,7 +33,7 @@ from core.repo.sessions import add_message, change_state, record_event, transcri
 from core.repo.tickets import aware
 from handoff.errors import NotYourTicket, TicketConflict, TicketNotFound
 from handoff.offers import Candidate, idle_since, longest_idle
-from handoff.passwords import new_token, token_digest, verify_password
+from handoff.passwords import check_password, new_token, token_digest
 from handoff.presence import Presence
 
 logger = logging.getLogger(__name__)
@@ -81,10 +81,12 @@ class HandoffService:
 
     async def log_in(self, login: str, password: str) -> LoggedIn | None:
         """A fresh bearer token for valid credentials; None otherwise (no hint which part was wrong)."""
-        async with self._sessions() as db, db.begin():
+        async with self._sessions() as db:
             operator = await db.scalar(select(Operator).where(Operator.login == login))
-            if operator is None or not verify_password(password, operator.password_hash):
-                return None
+        if not await check_password(password, operator.password_hash if operator else None):
+            return None
+        assert operator is not None
+        async with self._sessions() as db, db.begin():
             token = new_token()
             expires_at = utcnow() + self._token_ttl
             db.add(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep
+from handoff.throttle import LoginThrottles
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
 
@@ -37,11 +39,33 @@ class LoginResponse(BaseModel):
     operator: OperatorPublic
 
 
-@router.post("/login", response_model=LoginResponse)
-async def create_login(body: LoginRequest, handoff: HandoffDep) -> LoginResponse:
+def _throttles(request: Request) -> LoginThrottles:
+    """One per app: failures of one login or one address count together across requests."""
+    if not hasattr(request.app.state, "login_throttles"):
+        request.app.state.login_throttles = LoginThrottles()
+    return request.app.state.login_throttles  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    responses={429: {"description": "too many failed log-ins for this login or from this address"}},
+)
+async def create_login(body: LoginRequest, handoff: HandoffDep, request: Request) -> LoginResponse:
+    throttles = _throttles(request)
+    address = request.client.host if request.client else "unknown"
+    wait = throttles.retry_after(body.login, address)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="too many failed log-ins: try again later",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     logged_in = await handoff.log_in(body.login, body.password)
     if logged_in is None:
+        throttles.failed(body.login, address)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong login or password")
+    throttles.succeeded(body.login)
     return LoginResponse(
         token=logged_in.token,
         expires_at=logged_in.expires_at,

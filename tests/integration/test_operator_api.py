@@ -280,3 +280,31 @@ async def test_a_ticket_id_too_large_for_the_database_is_a_4xx(
     # A NUL in an operator's reply would be refused by PostgreSQL: it is a 4xx here.
     reply = await http.post("/api/operator/tickets/1/messages", headers=auth, json={"text": "a\x00b"})
     assert reply.status_code == 422
+
+
+async def test_guessing_an_operators_password_stops_after_five_tries(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+    await add_operator(settings_without_bot, "boris", "Boris")
+    for guess in ("123456", "password", "anna", "qwerty", "anna2026"):
+        response = await http.post("/api/operator/login", json={"login": "anna", "password": guess})
+        assert response.status_code == 401
+    # Now even the right password waits: the guesser cannot tell a hit from the block.
+    blocked = await http.post("/api/operator/login", json={"login": "anna", "password": "anna-secret-pw"})
+    assert blocked.status_code == 429 and 0 < int(blocked.headers["retry-after"]) <= 300
+    assert "token" not in blocked.json()
+    assert (await log_in(http, "boris"))["Authorization"].startswith("Bearer ")  # a colleague is not
+
+
+async def test_trying_many_logins_from_one_address_is_blocked_too(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+    for n in range(30):  # unknown logins are answered exactly like wrong passwords
+        response = await http.post("/api/operator/login", json={"login": f"user{n}", "password": "x"})
+        assert response.status_code == 401 and response.json()["detail"] == "wrong login or password"
+    blocked = await http.post("/api/operator/login", json={"login": "anna", "password": "anna-secret-pw"})
+    assert blocked.status_code == 429
