@@ -1,0 +1,95 @@
+"""A customer's data on request (export), erased on request, and purged after the retention period."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from core.models import ConversationSession, Customer, HandoffTicket, Message, Order, utcnow
+from core.privacy import erase_customer, export_customer, main, purge_older_than
+from tests.chat import FrontLine
+
+
+async def _customer_with_history(front_line: FrontLine, name: str) -> tuple[str, int]:
+    customer = front_line.customer(name)
+    reply = await customer.say(f"this is {name}, call me on +7 916 123 45 67, my router is dead")
+    async with front_line.db() as db, db.begin():
+        card = await db.scalar(select(Customer).where(Customer.key == f"web:{customer.id}"))
+        assert card is not None
+        db.add(
+            Order(
+                number=f"9{card.id:06d}",
+                customer_id=card.id,
+                full_name=f"{name} Petrova",
+                phone="+79161234567",
+                address="5 Garden Ring, Moscow",
+                tariff_code="home_300",
+                visit_date=date(2027, 1, 5),
+            )
+        )
+    return f"web:{customer.id}", reply["session_id"]
+
+
+async def test_export_holds_what_is_stored_about_the_customer(front_line_without_bot: FrontLine) -> None:
+    key, _ = await _customer_with_history(front_line_without_bot, "anna")
+    async with front_line_without_bot.db() as db:
+        exported = await export_customer(db, key)
+        assert await export_customer(db, "web:nobody") is None
+    assert exported is not None
+    assert exported["customer"]["key"] == key
+    texts = [m["text"] for s in exported["sessions"] for m in s["messages"]]
+    assert any("+7 916 123 45 67" in t for t in texts)
+    assert exported["orders"][0]["address"] == "5 Garden Ring, Moscow"
+    assert exported["tickets"] and exported["tickets"][0]["card"]["transcript"]
+
+
+async def test_erasing_a_customer_leaves_no_trace_but_an_anonymous_order(
+    front_line_without_bot: FrontLine,
+) -> None:
+    front_line = front_line_without_bot
+    key, session_id = await _customer_with_history(front_line, "anna")
+    other_key, other_session = await _customer_with_history(front_line, "boris")
+    async with front_line.db() as db, db.begin():
+        erased = await erase_customer(db, key)
+    assert erased is not None and erased.sessions == 1 and erased.orders_anonymised == 1
+    async with front_line.db() as db:
+        assert await db.scalar(select(Customer).where(Customer.key == key)) is None
+        assert await db.get(ConversationSession, session_id) is None
+        left = list(await db.scalars(select(Message.text)))
+        assert not any("anna" in t for t in left) and any("boris" in t for t in left)
+        assert await db.scalar(select(func.count()).select_from(HandoffTicket)) == 1  # boris's
+        orders = {o.full_name: o for o in await db.scalars(select(Order))}
+        assert set(orders) == {"[erased]", "boris Petrova"}
+        assert orders["[erased]"].address == "[erased]" and orders["[erased]"].phone == ""
+        assert await db.get(ConversationSession, other_session) is not None
+    assert other_key != key
+    # The web customer id is free again: a new conversation gets a new token.
+    again = await front_line.http.post("/api/chat", json={"customer": key.removeprefix("web:"), "text": "hi"})
+    assert again.status_code == 200 and again.json()["token"]
+
+
+async def test_purge_deletes_old_transcripts_and_cards_but_keeps_orders(
+    front_line_without_bot: FrontLine,
+) -> None:
+    front_line = front_line_without_bot
+    _, old_session = await _customer_with_history(front_line, "anna")
+    _, new_session = await _customer_with_history(front_line, "boris")
+    async with front_line.db() as db, db.begin():
+        session = await db.get(ConversationSession, old_session)
+        assert session is not None
+        session.state, session.last_activity_at = "closed", utcnow() - timedelta(days=100)
+    async with front_line.db() as db, db.begin():
+        purged = await purge_older_than(db, days=90)
+    assert purged["messages"] >= 1 and purged["cards"] == 1
+    async with front_line.db() as db:
+        assert await front_line.customer_texts(old_session) == []
+        assert await front_line.customer_texts(new_session)
+        old_ticket = await front_line.ticket(old_session)
+        assert old_ticket is not None and old_ticket.card == {} and old_ticket.reason  # figures stay
+        assert await db.scalar(select(func.count()).select_from(Order)) == 2
+
+
+def test_erase_asks_for_confirmation() -> None:
+    assert main(["erase", "web:anna"]) == 2
+    assert main(["purge", "--days", "0"]) == 2
