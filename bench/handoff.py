@@ -41,9 +41,11 @@ async def log_in(http: httpx.AsyncClient, login: str) -> str:
 async def escalation_to_card(base: str, token: str) -> list[float]:
     samples: list[float] = []
     auth = bearer(token)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as tickets:
+        ticket = (await tickets.post("/api/operator/events/ticket", headers=auth)).json()["ticket"]
     async with (
         httpx.AsyncClient(base_url=base, timeout=30) as http,
-        http.stream("GET", "/api/operator/events", params={"token": token}) as stream,
+        http.stream("GET", "/api/operator/events", params={"ticket": ticket}) as stream,
     ):
         lines = stream.aiter_lines()
         assert (await anext(lines)).startswith(": connected")

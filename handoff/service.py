@@ -38,6 +38,8 @@ from handoff.presence import Presence
 
 logger = logging.getLogger(__name__)
 
+LOGGED_OUT = "logged_out"  # a live event for the log-in's own streams only
+
 # A remembered token is re-checked against the database this often (expiry, deleted operators).
 TOKEN_CACHE_TTL = timedelta(seconds=30)
 TOKEN_CACHE_SIZE = 10_000
@@ -116,6 +118,8 @@ class HandoffService:
         self._tokens.pop(digest, None)
         async with self._sessions() as db, db.begin():
             await db.execute(delete(OperatorToken).where(OperatorToken.token_hash == digest))
+        # Live streams opened with this log-in end at once (they also re-check it periodically).
+        self._bus.publish(LiveEvent(LOGGED_OUT, {"token_hash": digest}))
 
     async def _operator_for_digest(self, digest: str) -> tuple[Operator, datetime] | None:
         async with self._sessions() as db:

@@ -364,10 +364,19 @@
 
   // ---------------------------------------------------------------- live stream, with polling as fallback
 
-  function connectStream() {
+  async function connectStream() {
     if (!state.token || !("EventSource" in window)) return;
     closeStream();
-    const url = `/api/operator/events?token=${encodeURIComponent(state.token)}`;
+    // The stream's URL carries a single-use ticket, never the log-in token (URLs land in logs).
+    let ticket;
+    try {
+      ticket = (await api("POST", "/api/operator/events/ticket")).ticket;
+    } catch (err) {
+      retryStreamLater();
+      return;
+    }
+    if (!state.token) return; // logged out meanwhile
+    const url = `/api/operator/events?ticket=${encodeURIComponent(ticket)}`;
     const source = new EventSource(url);
     state.stream = source;
     source.addEventListener("open", () => {
@@ -382,7 +391,8 @@
       state.live = false;
       setConnection("polling");
       if (wasLive) schedulePoll(0);
-      if (source.readyState === EventSource.CLOSED) {
+      // A dropped stream would be reopened with its used ticket: open a new one instead.
+      if (source.readyState !== EventSource.OPEN) {
         // Refused (no such route yet, or an expired token): poll, and try the stream again later.
         closeStream();
         retryStreamLater();

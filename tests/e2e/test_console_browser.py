@@ -842,11 +842,12 @@ def _keep_online(server: LiveServer, staff: Staff) -> None:
 
     def listen() -> None:
         url = f"{server.url}/api/operator/events"
+        ticket = httpx.post(f"{url}/ticket", headers={"Authorization": f"Bearer {token}"}).json()["ticket"]
         timeout = httpx.Timeout(10, read=None)
         # The server closing the stream when it stops is the expected end.
         with (
             contextlib.suppress(httpx.HTTPError),
-            httpx.stream("GET", url, params={"token": token}, timeout=timeout) as stream,
+            httpx.stream("GET", url, params={"ticket": ticket}, timeout=timeout) as stream,
         ):
             for _line in stream.iter_lines():
                 connected.set()

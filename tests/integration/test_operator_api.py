@@ -308,3 +308,20 @@ async def test_trying_many_logins_from_one_address_is_blocked_too(
         assert response.status_code == 401 and response.json()["detail"] == "wrong login or password"
     blocked = await http.post("/api/operator/login", json={"login": "anna", "password": "anna-secret-pw"})
     assert blocked.status_code == 429
+
+
+async def test_the_live_stream_takes_a_single_use_ticket_not_the_log_in_token(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+    auth = await log_in(http, "anna")
+    token = auth["Authorization"].removeprefix("Bearer ")
+    refused = await http.get("/api/operator/events", params={"token": token})
+    assert refused.status_code == 401  # a log-in token in a URL lands in access logs: not accepted
+    ticket = (await http.post("/api/operator/events/ticket", headers=auth)).json()
+    assert ticket["ticket"] != token and 0 < ticket["expires_in"] <= 60
+    assert (await http.post("/api/operator/events/ticket")).status_code == 401
+    # After log-out the ticket opens nothing.
+    assert (await http.post("/api/operator/logout", headers=auth)).status_code == 204
+    assert (await http.get("/api/operator/events", params={"ticket": ticket["ticket"]})).status_code == 401

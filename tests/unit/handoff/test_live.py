@@ -5,8 +5,11 @@ import json
 import pytest
 
 from core.events import EventBus, LiveEvent
+from handoff.passwords import token_digest
 from handoff.presence import Presence
 from handoff.routes.live import _stream
+from handoff.service import LOGGED_OUT
+from handoff.stream_tickets import Holder, StreamTickets
 
 
 class _Client:
@@ -19,12 +22,24 @@ class _Client:
         return not self.connected
 
 
+class _Handoff:
+    """The part of the operator service a stream uses: who is online, and whether a log-in still works."""
+
+    def __init__(self) -> None:
+        self.presence = Presence()
+        self.logged_in = True
+
+    async def operator_for_token(self, token: str) -> object | None:
+        return object() if self.logged_in else None
+
+
 async def test_events_become_sse_frames_and_the_subscription_ends_with_the_client() -> None:
     bus = EventBus()
     client = _Client()
-    presence = Presence()
+    handoff = _Handoff()
+    presence = handoff.presence
     async with bus.subscribe() as colleague:
-        stream = _stream(client, bus, presence, 42)  # type: ignore[arg-type]
+        stream = _stream(client, bus, handoff, Holder(42, "t-42"))  # type: ignore[arg-type]
         assert await anext(stream) == ": connected\n\n"
         assert colleague.get_nowait() == LiveEvent("operator_online", {"operator_id": 42})
     assert len(bus) == 1
@@ -42,3 +57,25 @@ async def test_events_become_sse_frames_and_the_subscription_ends_with_the_clien
         await anext(stream)
     assert len(bus) == 0  # a closed console holds no queue
     assert presence.since() == {}
+
+
+async def test_logging_out_ends_that_log_ins_stream_only() -> None:
+    bus = EventBus()
+    mine = _stream(_Client(), bus, _Handoff(), Holder(42, "mine"))  # type: ignore[arg-type]
+    assert await anext(mine) == ": connected\n\n"
+    bus.publish(LiveEvent(LOGGED_OUT, {"token_hash": token_digest("a colleague's")}))
+    bus.publish(LiveEvent("ticket_queued", {"ticket_id": 8}))
+    assert (await anext(mine)).startswith("event: ticket_queued\n")  # a colleague's log-out: not shown
+    bus.publish(LiveEvent(LOGGED_OUT, {"token_hash": token_digest("mine")}))
+    assert (await anext(mine)).startswith(f"event: {LOGGED_OUT}\n")
+    with pytest.raises(StopAsyncIteration):
+        await anext(mine)
+
+
+def test_a_stream_ticket_works_once_and_not_after_it_expires() -> None:
+    tickets = StreamTickets(ttl_s=60)
+    ticket = tickets.issue(42, "token")
+    assert tickets.redeem(ticket) == Holder(42, "token")
+    assert tickets.redeem(ticket) is None
+    expired = StreamTickets(ttl_s=-1)
+    assert expired.redeem(expired.issue(42, "token")) is None
