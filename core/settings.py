@@ -94,6 +94,15 @@ class IvrSettings(BaseModel):
     dictation_max_uses: int = Field(20, ge=1)  # then a recogniser is replaced (its cache only grows)
     # A spoken menu choice heard with a lower mean word confidence is confirmed by key first.
     confirm_below: float = Field(0.8, ge=0.0, le=1.0)
+    # Calls at once (ringing, answered or talking); above it INVITEs get 503 with Retry-After.
+    # 0 = sized to the machine: one even RTP port per call, and 16 calls per core at most.
+    max_calls: int = Field(0, ge=0)
+    # Per source address that is not an allowed peer (allowed peers, the PBXs, carry every caller):
+    # INVITEs per second with a burst, and answered calls still waiting for their ACK; beyond either
+    # a new INVITE gets 503, so a flood that never ACKs holds only a few RTP ports, for 32 s at most.
+    invite_rate_per_s: float = Field(5.0, gt=0)
+    invite_burst: int = Field(10, ge=1)
+    max_unacked_per_source: int = Field(4, ge=1)
 
     @model_validator(mode="after")
     def _ports_in_order(self) -> IvrSettings:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass
 
-from ivr.errors import NoCommonCodec, SdpError
+from ivr.ascii_digits import ascii_int
+from ivr.errors import NoCommonCodec, SdpError, UnusableAddress
 
 # Static payload types of G.711 (RFC 3551) and the codec names they stand for.
 STATIC = {0: "PCMU", 8: "PCMA"}
@@ -81,21 +83,32 @@ def parse_offer(body: bytes) -> Offer:
 
 def _media_line(value: str) -> tuple[int, tuple[int, ...]]:
     parts = value.split()
-    if len(parts) < 4 or not parts[1].split("/")[0].isdigit():
+    port = ascii_int(parts[1].split("/")[0], 5) if len(parts) >= 4 else None
+    if port is None:
         raise SdpError(f"bad m= line {value[:60]!r}")
-    port = int(parts[1].split("/")[0])
     if port > 65535:
         raise SdpError("port out of range")
     if not parts[2].upper().startswith("RTP/AVP"):
         raise SdpError(f"unsupported transport {parts[2][:20]!r}")
-    return port, tuple(int(p) for p in parts[3:] if p.isdigit() and int(p) < 128)
+    formats = [ascii_int(p, 3) for p in parts[3:]]
+    if None in formats:
+        raise SdpError(f"bad payload type in {value[:60]!r}")
+    return port, tuple(pt for pt in formats if pt is not None and pt < 128)
 
 
 def _connection(value: str) -> str:
+    """The c= address, an IP literal of the family it names; unicast (or 0.0.0.0 / :: for hold)."""
     parts = value.split()
     if len(parts) < 3 or parts[0] != "IN" or parts[1] not in ("IP4", "IP6"):
         raise SdpError(f"bad c= line {value[:60]!r}")
-    return parts[2].split("/")[0]
+    text = parts[2].split("/")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise UnusableAddress(f"c= is no IP address: {text[:40]!r}") from None
+    if address.version != (4 if parts[1] == "IP4" else 6) or address.is_multicast:
+        raise UnusableAddress(f"c= {text[:40]!r} is not a unicast {parts[1]} address")
+    return str(address)
 
 
 def _attribute(
@@ -104,12 +117,16 @@ def _attribute(
     name, _, rest = value.partition(":")
     if name == "rtpmap":
         pt, _, encoding = rest.partition(" ")
-        if pt.isdigit():
-            rtpmap[int(pt)] = encoding.split("/")[0].strip().upper()
+        number = ascii_int(pt, 3)
+        if number is None:
+            raise SdpError(f"bad rtpmap {value[:60]!r}")
+        rtpmap[number] = encoding.split("/")[0].strip().upper()
     elif name in DIRECTIONS:
         direction = name
-    elif name == "ptime" and rest.strip().isdigit():
-        ptime = int(rest.strip())
+    elif name == "ptime":
+        ptime = ascii_int(rest.strip(), 4)
+        if ptime is None:
+            raise SdpError(f"bad ptime {value[:60]!r}")
     return direction, ptime
 
 

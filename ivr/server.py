@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hashlib
 import ipaddress
 import logging
 import socket
@@ -12,13 +14,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
-from ivr.errors import NoCommonCodec, SdpError, SipParseError
+from ivr.ascii_digits import ascii_int
+from ivr.errors import OfferNotAcceptable, SdpError, SipParseError
 from ivr.rtp import PortRange, RtpSession
 from ivr.sdp import Media, build_answer, negotiate, parse_offer
 from ivr.sip import message as sip
-from ivr.sip.dialog import USER_AGENT, Dialog, new_branch
+from ivr.sip.admission import Admission, AdmissionLimits
+from ivr.sip.dialog import USER_AGENT, Dialog, new_tag
 from ivr.sip.message import SipMessage, name_addr_uri, uri_user
-from ivr.sip.transactions import AckWaits, AnswerCache, ClientRequests
+from ivr.sip.transactions import TIMEOUT, AckWaits, AnswerCache, ClientRequests
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +30,9 @@ ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO"
 INBOX_SIZE = 1000
 NOTIFY_WAIT_S = 15.0
 STOP_WAIT_S = 2.0
+# Retry-After (s) with a 503 by why the call was refused: the centre is full, or this source sends
+# INVITEs too fast or leaves too many answered calls without ACK.
+RETRY_AFTER = {"calls": "10", "rate": "2", "unacked": "5", "ports": "10"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,10 @@ class EndpointConfig:
     allowed_peers: tuple[str, ...] = ()
     advertised_address: str | None = None
     ring_s: float = 0.0
+    max_calls: int = 32
+    invite_rate_per_s: float = 5.0
+    invite_burst: int = 10
+    max_unacked_per_source: int = 4
 
 
 class CallLeg:
@@ -98,8 +109,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._invites: dict[str, tuple[SipMessage, tuple[str, int], bytes | None]] = {}
         self._ringing: dict[str, asyncio.Task[None]] = {}
         self._allowed = [ipaddress.ip_network(p, strict=False) for p in config.allowed_peers]
+        limits = AdmissionLimits(
+            config.max_calls, config.invite_rate_per_s, config.invite_burst, config.max_unacked_per_source
+        )
+        self._admission = Admission(limits, self._is_allowed_peer)
         self.dropped = 0
         self.bad_requests = 0
+        self.refused = 0  # INVITEs answered 503: full, too fast, or too many without ACK
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -194,7 +210,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             if message.method != "ACK":
                 self._reply(message, addr, 400, reason=message.problem)
             return
-        cached = self._answers.get(message)
+        cached = self._answers.get(message, asyncio.get_running_loop().time())
         if cached is not None:
             self._send(cached, addr)
             return
@@ -213,13 +229,26 @@ class SipEndpoint(asyncio.DatagramProtocol):
         await handler(message, addr)
 
     def _peer_allowed(self, host: str) -> bool:
-        if not self._allowed:
-            return True
+        return not self._allowed or self._is_allowed_peer(host)
+
+    def _is_allowed_peer(self, host: str) -> bool:
+        """In the configured allowed_peers (an empty list names nobody)."""
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             return False
         return any(address in network for network in self._allowed)
+
+    def _media_target(self, media: Media, peer: str) -> Media:
+        """Where our RTP may go: the offer's c= only when it is the host that sent us the offer, or
+        one of the allowed peers (a PBX whose media gateway is another host); else that host itself,
+        at the offered port. So an INVITE cannot point our audio at a third party (reflection); a
+        forged source address gets nothing either, since the call starts only at an ACK carrying
+        the To tag our 200 OK sent to that address. A phone behind NAT that names its private
+        address is reached at its public one, which is also where its RTP comes from."""
+        if media.on_hold or media.remote_address == peer or self._is_allowed_peer(media.remote_address):
+            return media
+        return dataclasses.replace(media, remote_address=peer)
 
     async def _on_options(self, request: SipMessage, addr: tuple[str, int]) -> None:
         headers = [("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", "replaces")]
@@ -228,22 +257,28 @@ class SipEndpoint(asyncio.DatagramProtocol):
     # --- INVITE, answering ---------------------------------------------------------------------
 
     async def _on_invite(self, request: SipMessage, addr: tuple[str, int]) -> None:
+        pending = self._invites.get(request.call_id)
+        if pending is not None and not sip.header_param(request.get("To") or "", "tag"):
+            # A re-sent INVITE while ringing or before the ACK: the last answer again.
+            if pending[2] is not None:
+                self._send(pending[2], addr)
+            return
         leg = self.calls.get(request.call_id)
         if leg is not None:
             await self._on_reinvite(leg, request, addr)
             return
-        pending = self._invites.get(request.call_id)
-        if pending is not None:  # a re-sent INVITE while ringing: the last answer again
-            if pending[2] is not None:
-                self._send(pending[2], addr)
-            return
         if sip.header_param(request.get("To") or "", "tag"):
             self._reply(request, addr, 481)  # in-dialog request for a dialog we do not know
             return
+        refusal = self._admission.refusal(addr[0], asyncio.get_running_loop().time())
+        if refusal is not None:
+            self._refuse(request, addr, refusal)
+            return
         try:
             media = negotiate(parse_offer(request.body)) if request.body else None
-        except NoCommonCodec:
-            self._reject(request, addr, 488, "Not Acceptable Here", [("Warning", '305 - "no G.711 codec"')])
+        except OfferNotAcceptable as exc:
+            warning = f'{exc.warning} {self._local_address(addr[0])} "{str(exc)[:60]}"'
+            self._reject(request, addr, 488, "Not Acceptable Here", [("Warning", warning)])
             return
         except SdpError as exc:
             self._reject(request, addr, 400, f"Bad SDP ({exc})"[:60], [])
@@ -252,10 +287,22 @@ class SipEndpoint(asyncio.DatagramProtocol):
             self._reject(request, addr, 488, "SDP offer required", [])
             return
         self._reply(request, addr, 100)
+        self._admission.start(request.call_id, addr[0])
         self._invites[request.call_id] = (request, addr, None)
         self._ringing[request.call_id] = asyncio.create_task(
-            self._answer(request, addr, media), name=f"sip-answer-{request.call_id[:16]}"
+            self._answer(request, addr, self._media_target(media, addr[0])),
+            name=f"sip-answer-{request.call_id[:16]}",
         )
+
+    def _refuse(self, request: SipMessage, addr: tuple[str, int], why: str) -> None:
+        """503 sent once and forgotten (a stateless UAS, RFC 3261 section 8.2.7): a flood costs us
+        no timers and no state. The To tag is derived from the request, so a re-sent INVITE gets
+        the same answer."""
+        self.refused += 1
+        tag = hashlib.sha256(f"{request.call_id}|{request.branch}".encode()).hexdigest()[:12]
+        headers = [("Retry-After", RETRY_AFTER[why]), ("Server", USER_AGENT)]
+        self._send(sip.serialize(sip.response(request, 503, to_tag=tag, headers=headers)), addr)
+        logger.info("refused INVITE from %s (%s) call_id=%s", addr[0], why, request.call_id[:32])
 
     def _reject(
         self,
@@ -266,52 +313,71 @@ class SipEndpoint(asyncio.DatagramProtocol):
         headers: list[tuple[str, str]],
     ) -> None:
         """A final error to an INVITE is re-sent until the ACK, like any final INVITE response."""
+        tag = new_tag()
         data = sip.serialize(
-            sip.response(
-                request, status, reason, to_tag=new_branch()[7:], headers=[*headers, ("Server", USER_AGENT)]
-            )
+            sip.response(request, status, reason, to_tag=tag, headers=[*headers, ("Server", USER_AGENT)])
         )
-        self._acks.start(request.call_id, request.cseq[0], data, addr)
-        asyncio.get_running_loop().call_later(32.0, self._acks.stop_call, request.call_id)
+        from_tag = sip.header_param(request.get("From") or "", "tag")
+        self._acks.start(request.call_id, request.cseq[0], data, addr, from_tag=from_tag, to_tag=tag)
+        asyncio.get_running_loop().call_later(TIMEOUT, self._acks.stop_call, request.call_id)
 
     async def _answer(self, request: SipMessage, addr: tuple[str, int], media: Media) -> None:
+        """Ring, take an RTP port, send 200 OK and wait for the ACK (Timer H); whatever fails on
+        the way, the port and the call's place are given back."""
+        call_id = request.call_id
         dialog = Dialog.from_invite(request, addr, self._contact(addr[0]))
+        rtp: RtpSession | None = None
         try:
-            rtp = await self._ports.open(self.config.rtp_host)
-        except OSError:
-            logger.error("no free RTP port: refusing call_id=%s", request.call_id)
-            self._invites.pop(request.call_id, None)
-            self._ringing.pop(request.call_id, None)
-            self._reject(request, addr, 503, "Service Unavailable", [("Retry-After", "5")])
-            return
-        rtp.set_remote(media.remote_address, media.remote_port, media.codec, media.payload_type)
-        leg = CallLeg(self, dialog, media, rtp, _caller_number(request), uri_user(request.uri or ""))
-        try:
-            if self.config.ring_s > 0:
+            if self.config.ring_s > 0:  # before the port: a caller who hangs up while ringing held none
                 ringing = self._response(request, 180, dialog)
-                self._invites[request.call_id] = (request, addr, ringing)
+                self._invites[call_id] = (request, addr, ringing)
                 self._send(ringing, addr)
                 await asyncio.sleep(self.config.ring_s)
+            rtp = await self._ports.open(self.config.rtp_host)
+            rtp.set_remote(media.remote_address, media.remote_port, media.codec, media.payload_type)
+            leg = CallLeg(self, dialog, media, rtp, _caller_number(request), uri_user(request.uri or ""))
             sdp = build_answer(media, self._local_address(media.remote_address), rtp.port)
             ok = self._response(request, 200, dialog, sdp)
-            self.calls[request.call_id] = leg
+            self.calls[call_id] = leg
             leg.answered = True
-            self._invites[request.call_id] = (request, addr, ok)
-            acked = self._acks.start(request.call_id, request.cseq[0], ok, addr)
-        except asyncio.CancelledError:  # CANCEL while ringing
-            self._ports.release(rtp)
+            self._invites[call_id] = (request, addr, ok)
+            acked = self._acks.start(
+                call_id, request.cseq[0], ok, addr, from_tag=dialog.remote_tag, to_tag=dialog.local_tag
+            )
+        except asyncio.CancelledError:  # CANCEL while ringing: nothing is kept
+            self._abandon(call_id, rtp)
             raise
+        except OSError:
+            logger.error("no free RTP port: refusing call_id=%s", call_id)
+            self._abandon(call_id, rtp)
+            self._reject(request, addr, 503, "Service Unavailable", [("Retry-After", RETRY_AFTER["ports"])])
+            return
+        except Exception:  # a bug must not keep the port or the call's place
+            logger.exception("answering failed call_id=%s", call_id)
+            self._abandon(call_id, rtp)
+            self._reject(request, addr, 500, "Server Internal Error", [])
+            return
         finally:
-            self._ringing.pop(request.call_id, None)
+            self._ringing.pop(call_id, None)
         try:
-            await asyncio.wait_for(acked.wait(), 32.0)
+            await asyncio.wait_for(acked.wait(), TIMEOUT)
         except TimeoutError:
-            logger.warning("answered but never ACKed, hanging up call_id=%s", request.call_id)
+            logger.warning("answered but never ACKed, hanging up call_id=%s", call_id)
             await self.hang_up(leg)
             return
         finally:
-            self._invites.pop(request.call_id, None)
-        leg.task = asyncio.create_task(self._run_call(leg), name=f"call-{request.call_id[:16]}")
+            self._invites.pop(call_id, None)
+        self._admission.acked(call_id)
+        leg.task = asyncio.create_task(self._run_call(leg), name=f"call-{call_id[:16]}")
+
+    def _abandon(self, call_id: str, rtp: RtpSession | None) -> None:
+        """A call that never got answered: its port, its pending INVITE and its place go back."""
+        if self.calls.pop(call_id, None) is not None:
+            self._acks.stop_call(call_id)
+        if rtp is not None:
+            self._ports.release(rtp)
+        self._invites.pop(call_id, None)
+        self._admission.end(call_id)
 
     async def _run_call(self, leg: CallLeg) -> None:
         try:
@@ -350,7 +416,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         return f"{self._local_address(peer)}:{self.port}"
 
     async def _on_ack(self, request: SipMessage, addr: tuple[str, int]) -> None:
-        self._acks.ack(request.call_id, request.cseq[0])
+        self._acks.ack(request)
 
     async def _on_cancel(self, request: SipMessage, addr: tuple[str, int]) -> None:
         pending = self._invites.get(request.call_id)
@@ -364,11 +430,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
         ringing.cancel()
         invite, invite_addr, _ = pending
         self._invites.pop(request.call_id, None)
-        terminated = sip.serialize(
-            sip.response(invite, 487, to_tag=new_branch()[7:], headers=[("Server", USER_AGENT)])
+        tag = new_tag()
+        terminated = sip.serialize(sip.response(invite, 487, to_tag=tag, headers=[("Server", USER_AGENT)]))
+        from_tag = sip.header_param(invite.get("From") or "", "tag")
+        self._acks.start(
+            invite.call_id, invite.cseq[0], terminated, invite_addr, from_tag=from_tag, to_tag=tag
         )
-        self._acks.start(invite.call_id, invite.cseq[0], terminated, invite_addr)
-        asyncio.get_running_loop().call_later(32.0, self._acks.stop_call, invite.call_id)
+        asyncio.get_running_loop().call_later(TIMEOUT, self._acks.stop_call, invite.call_id)
         logger.info("caller cancelled before answer call_id=%s", request.call_id)
 
     async def _on_reinvite(self, leg: CallLeg, request: SipMessage, addr: tuple[str, int]) -> None:
@@ -382,8 +450,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
         media = leg.media
         if request.body:
             try:
-                media = negotiate(parse_offer(request.body))
-            except NoCommonCodec:
+                media = self._media_target(negotiate(parse_offer(request.body)), addr[0])
+            except OfferNotAcceptable:
                 self._reply(request, addr, 488)
                 return
             except SdpError:
@@ -395,7 +463,10 @@ class SipEndpoint(asyncio.DatagramProtocol):
         )
         sdp = build_answer(media, self._local_address(media.remote_address), leg.rtp.port)
         ok = self._response(request, 200, leg.dialog, sdp)
-        self._acks.start(request.call_id, request.cseq[0], ok, addr)
+        dialog = leg.dialog
+        self._acks.start(
+            request.call_id, request.cseq[0], ok, addr, from_tag=dialog.remote_tag, to_tag=dialog.local_tag
+        )
         logger.info("re-INVITE call_id=%s hold=%s", leg.call_id, media.on_hold)
 
     # --- in-dialog requests from the caller --------------------------------------------------------
@@ -443,6 +514,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         leg.ended.set()
         self._acks.stop_call(leg.call_id)
         self._ports.release(leg.rtp)
+        self._admission.end(leg.call_id)
         if leg.task is not None and reason == "caller_hung_up":
             leg.task.cancel()
 
@@ -480,8 +552,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
 def _sipfrag_status(body: bytes) -> int | None:
     first = body.decode("utf-8", "replace").strip().split("\n", 1)[0].split()
-    if len(first) >= 2 and first[0].upper() == "SIP/2.0" and first[1].isdigit():
-        return int(first[1])
+    if len(first) >= 2 and first[0].upper() == "SIP/2.0":
+        return ascii_int(first[1], 3)
     return None
 
 

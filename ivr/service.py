@@ -15,6 +15,7 @@ from ivr.call import Call, CallDeps, CallSettings, synthesize
 from ivr.contacts import CallContacts
 from ivr.menu import load_menu
 from ivr.server import CallLeg, EndpointConfig, SipEndpoint
+from ivr.sip.admission import default_max_calls
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,11 @@ class IvrService:
                 allowed_peers=tuple(settings.allowed_peers),
                 advertised_address=settings.advertised_address or None,
                 ring_s=settings.ring_s,
+                max_calls=settings.max_calls
+                or default_max_calls(settings.rtp_port_min, settings.rtp_port_max),
+                invite_rate_per_s=settings.invite_rate_per_s,
+                invite_burst=settings.invite_burst,
+                max_unacked_per_source=settings.max_unacked_per_source,
             ),
             self._on_call,
         )

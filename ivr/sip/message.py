@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ivr.ascii_digits import ascii_int, is_ascii_digits
 from ivr.errors import SipParseError
 
 # Compact header forms (RFC 3261 section 7.3.3 and the REFER/event extensions).
@@ -95,9 +96,10 @@ def canonical(name: str) -> str:
 
 def parse_cseq(value: str) -> tuple[int, str]:
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 10 or not _TOKEN.match(parts[1]):
+    number = ascii_int(parts[0]) if len(parts) == 2 else None
+    if number is None or not _TOKEN.match(parts[1]):
         raise SipParseError(f"bad CSeq {value[:40]!r}")
-    return int(parts[0]), parts[1].upper()
+    return number, parts[1].upper()
 
 
 def top_via(message: SipMessage) -> str | None:
@@ -142,9 +144,12 @@ def uri_host_port(uri: str, default_port: int = 5060) -> tuple[str, int]:
         host, _, port_text = hostport.partition(":")
     if not host:
         raise SipParseError(f"no host in {uri[:60]!r}")
-    if port_text and not port_text.isdigit():
+    if not port_text:
+        return host, default_port
+    port = ascii_int(port_text, 5)
+    if port is None or port > 65535:
         raise SipParseError(f"bad port in {uri[:60]!r}")
-    return host, int(port_text) if port_text else default_port
+    return host, port
 
 
 def parse(data: bytes) -> SipMessage:
@@ -206,10 +211,10 @@ def _body(message: SipMessage, body: bytes) -> bytes:
     declared = message.get("Content-Length")
     if declared is None:
         return body
-    if not declared.isdigit():
+    length = ascii_int(declared.strip())
+    if length is None:
         message.problem = "Bad Content-Length"
         return body
-    length = int(declared)
     if length > len(body):
         message.problem = "Content-Length larger than the body"
         return body
@@ -236,7 +241,7 @@ def _check(message: SipMessage) -> None:
     if message.is_request and method != message.method and message.method != "ACK":
         message.problem = message.problem or "CSeq method does not match"
     mf = message.get("Max-Forwards")
-    if message.is_request and mf is not None and not mf.strip().isdigit():
+    if message.is_request and mf is not None and not is_ascii_digits(mf.strip()):
         message.problem = message.problem or "Bad Max-Forwards"
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from ivr.sip.message import SipMessage
+from ivr.sip.message import SipMessage, header_param
 
 logger = logging.getLogger(__name__)
 
@@ -17,32 +19,62 @@ T2 = 4.0
 TIMEOUT = 64 * T1  # Timer B/F/H: 32 s
 
 Send = Callable[[bytes, tuple[str, int]], None]
+ANSWERS_KEPT = 4096  # answers to re-sent requests, at most (about 2 MB)
+
+
+@dataclass(frozen=True)
+class AckWait:
+    """What the ACK to one final response must carry besides Call-ID and CSeq: both tags."""
+
+    from_tag: str | None  # the caller's, from the INVITE
+    to_tag: str | None  # ours, from the response; a stranger who did not receive it cannot know it
+    acked: asyncio.Event
 
 
 class AckWaits:
-    """Final responses to INVITEs, re-sent with doubling intervals (capped at T2) until the ACK."""
+    """Final responses to INVITEs, re-sent with doubling intervals (capped at T2) until the ACK.
+
+    An ACK is matched on the dialog (RFC 3261 sections 12.2.2 and 13.3.1.4: Call-ID, From tag, our
+    To tag, the INVITE's CSeq number), also for non-2xx answers where section 17.2.3 matches on the
+    branch: the branch is the caller's choice and some UAs (SIPp's scenarios) give that ACK a new
+    one, while our To tag reached only whoever received the response.
+    """
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self._tasks: dict[tuple[str, int], asyncio.Task[None]] = {}
-        self._acked: dict[tuple[str, int], asyncio.Event] = {}
+        self._waits: dict[tuple[str, int], AckWait] = {}
 
-    def start(self, call_id: str, cseq: int, data: bytes, addr: tuple[str, int]) -> asyncio.Event:
+    def start(
+        self,
+        call_id: str,
+        cseq: int,
+        data: bytes,
+        addr: tuple[str, int],
+        *,
+        from_tag: str | None,
+        to_tag: str,
+    ) -> asyncio.Event:
         """Send now and keep re-sending; the returned event is set by the ACK (or stays unset)."""
         key = (call_id, cseq)
         self.stop(key)
-        acked = asyncio.Event()
-        self._acked[key] = acked
+        wait = AckWait(from_tag, to_tag, asyncio.Event())
+        self._waits[key] = wait
         self._send(data, addr)
         self._tasks[key] = asyncio.create_task(self._resend(key, data, addr), name=f"sip-resend-{call_id}")
-        return acked
+        return wait.acked
 
-    def ack(self, call_id: str, cseq: int) -> bool:
-        key = (call_id, cseq)
-        event = self._acked.get(key)
-        if event is None:
+    def ack(self, request: SipMessage) -> bool:
+        """True when `request` (an ACK) acknowledges a response we are re-sending."""
+        key = (request.call_id, request.cseq[0])
+        wait = self._waits.get(key)
+        if wait is None:
             return False
-        event.set()
+        from_tag = header_param(request.get("From") or "", "tag")
+        to_tag = header_param(request.get("To") or "", "tag")
+        if (from_tag, to_tag) != (wait.from_tag, wait.to_tag):
+            return False
+        wait.acked.set()
         self.stop(key)
         return True
 
@@ -54,8 +86,8 @@ class AckWaits:
     def stop_call(self, call_id: str) -> None:
         for key in [k for k in self._tasks if k[0] == call_id]:
             self.stop(key)
-        for key in [k for k in self._acked if k[0] == call_id]:
-            self._acked.pop(key, None)
+        for key in [k for k in self._waits if k[0] == call_id]:
+            self._waits.pop(key, None)
 
     async def _resend(self, key: tuple[str, int], data: bytes, addr: tuple[str, int]) -> None:
         interval, waited = T1, 0.0
@@ -107,20 +139,31 @@ class ClientRequests:
 
 
 class AnswerCache:
-    """Re-sent requests get the same answer again instead of being served twice."""
+    """Re-sent requests get the same answer again instead of being served twice, for Timer J (32 s).
 
-    def __init__(self, keep_s: float = TIMEOUT) -> None:
+    Entries are kept in the order they were stored, which is the order they expire in: each put
+    drops expired ones from the front (and the oldest beyond `max_entries`), O(1) amortised.
+    """
+
+    def __init__(self, keep_s: float = TIMEOUT, max_entries: int = ANSWERS_KEPT) -> None:
         self._keep_s = keep_s
-        self._answers: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+        self._max_entries = max_entries
+        self._answers: OrderedDict[tuple[str, str, str], tuple[float, bytes]] = OrderedDict()
 
-    def get(self, message: SipMessage) -> bytes | None:
+    def get(self, message: SipMessage, now: float) -> bytes | None:
         hit = self._answers.get(self._key(message))
-        return hit[1] if hit else None
+        return hit[1] if hit and now - hit[0] < self._keep_s else None
 
     def put(self, message: SipMessage, data: bytes, now: float) -> None:
-        if len(self._answers) > 2000:
-            self._answers = {k: v for k, v in self._answers.items() if now - v[0] < self._keep_s}
-        self._answers[self._key(message)] = (now, data)
+        key = self._key(message)
+        self._answers.pop(key, None)
+        self._answers[key] = (now, data)
+        while self._answers and (len(self._answers) > self._max_entries or self._oldest_expired(now)):
+            self._answers.popitem(last=False)
+
+    def _oldest_expired(self, now: float) -> bool:
+        stored_at, _ = next(iter(self._answers.values()))
+        return now - stored_at >= self._keep_s
 
     @staticmethod
     def _key(message: SipMessage) -> tuple[str, str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.errors import NoCommonCodec, SdpError
+from ivr.errors import NoCommonCodec, SdpError, UnusableAddress
 from ivr.sdp import build_answer, negotiate, parse_offer
 
 OFFER = b"""v=0
@@ -52,8 +52,27 @@ def test_no_g711_is_refused_for_a_488() -> None:
         b"v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0\r\n",
         b"v=0\r\nc=IN X 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\n",
         b"\xff\xfe",
+        # Digits of other scripts pass str.isdigit() but int() of "²" raises: no number on the wire.
+        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000² RTP/AVP 0\r\n".encode(),
+        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0²\r\n".encode(),
+        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:٠ PCMU/8000\r\n".encode(),
+        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\na=ptime:2⁰\r\n".encode(),
     ],
 )
 def test_unusable_sdp_raises_sdp_error(body: bytes) -> None:
     with pytest.raises(SdpError):
         parse_offer(body)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["pbx.example", "127.0.0.1\x00.example", "224.0.0.1", "2001:db8::1", "1.2.3.4.5"],
+)
+def test_a_connection_address_that_is_no_unicast_ip_literal_is_not_acceptable(host: str) -> None:
+    with pytest.raises(UnusableAddress):
+        parse_offer(f"v=0\r\nc=IN IP4 {host} \r\nm=audio 4000 RTP/AVP 0\r\n".encode())
+
+
+def test_ipv6_connection_addresses_are_taken_as_written() -> None:
+    offer = b"v=0\r\nc=IN IP6 2001:DB8::1\r\nm=audio 4000 RTP/AVP 0\r\n"
+    assert parse_offer(offer).address == "2001:db8::1"

@@ -60,6 +60,12 @@ def test_response_copies_the_transaction_headers_and_adds_our_tag() -> None:
         (INVITE.replace(b"CSeq: 314159 INVITE", b"CSeq: 1 BYE"), "CSeq method does not match"),
         (INVITE.replace(b"To: <sip:ivr@10.0.0.5>\r\n", b""), "Missing To"),
         (INVITE.replace(b"Max-Forwards: 70", b"Max-Forwards: lots"), "Bad Max-Forwards"),
+        # Digits of other scripts pass str.isdigit() but are no SIP number ("²", Arabic-Indic, full-width).
+        (INVITE.replace(b"CSeq: 314159 INVITE", "CSeq: 1² INVITE".encode()), "Bad CSeq"),
+        (INVITE.replace(b"CSeq: 314159 INVITE", "CSeq: ١ INVITE".encode()), "Bad CSeq"),
+        (INVITE.replace(b"l: 4", "l: 4²".encode()), "Bad Content-Length"),
+        (INVITE.replace(b"l: 4", "l: ４".encode()), "Bad Content-Length"),
+        (INVITE.replace(b"Max-Forwards: 70", "Max-Forwards: 7²".encode()), "Bad Max-Forwards"),
     ],
 )
 def test_answerable_but_broken_requests_carry_the_reason_for_a_400(data: bytes, problem: str) -> None:
@@ -88,8 +94,14 @@ def test_garbage_raises_parse_error(data: bytes) -> None:
 
 def test_random_and_mutilated_datagrams_never_raise_anything_else() -> None:
     rng = random.Random(4733)
+    other_digits = ["²".encode(), "٣".encode(), "۷".encode(), "５".encode(), b"_", b"+"]
     for _ in range(3000):
-        if rng.random() < 0.5:
+        if rng.random() < 0.2:  # a non-ASCII digit next to a number: CSeq, Content-Length, a port
+            cut = bytearray(INVITE)
+            digits = [i for i, b in enumerate(cut) if 48 <= b <= 57]
+            at = rng.choice(digits) + 1
+            data = bytes(cut[:at]) + rng.choice(other_digits) + bytes(cut[at:])
+        elif rng.random() < 0.5:
             data = os.urandom(rng.randrange(0, 400))
         else:
             cut = bytearray(INVITE)
@@ -106,5 +118,6 @@ def test_uri_helpers() -> None:
     assert sip.uri_host_port("sip:pbx.example") == ("pbx.example", 5060)
     assert sip.uri_user("tel:+12025550100") == "+12025550100"
     assert sip.uri_user("sip:pbx.example") == ""
-    with pytest.raises(SipParseError):
-        sip.uri_host_port("sip:a@host:port")
+    for bad in ("sip:a@host:port", "sip:a@host:5²", "sip:a@host:99999"):
+        with pytest.raises(SipParseError):
+            sip.uri_host_port(bad)
