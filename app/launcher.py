@@ -1,18 +1,20 @@
 """Starts and stops the whole front line: Rasa server, action server and the web app.
 
 `python -m app.launcher serve` keeps them in the foreground; `run` adds a terminal chat.
-Ctrl-C stops every process it started.
+Ctrl-C (or SIGTERM, SIGHUP) stops every process it started; a second one makes it kill them now.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +23,41 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from app.rasa_run import SECRET_VARIABLE
+from core.rasa_auth import RasaAuth
 from core.settings import PROJECT_ROOT, Settings, get_settings
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 APP_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 LOG_DIR = PROJECT_ROOT / "var" / "log"
 STOP_GRACE_S = 10.0
+STOP_POLL_S = 0.1
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class LaunchError(RuntimeError):
     """A service did not come up; the message says which and where its log is."""
+
+
+@dataclass
+class StopSignals:
+    """The first stop signal interrupts the launcher; any later one (or any once it is stopping)
+    only hurries the stop, so a second Ctrl-C can never leave a service running."""
+
+    stopping: bool = False
+    hurry: bool = False
+
+    def install(self) -> None:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._received)
+
+    def _received(self, signum: int, frame: object) -> None:
+        if self.stopping:
+            self.hurry = True
+            return
+        self.stopping = True
+        raise KeyboardInterrupt
 
 
 @dataclass
@@ -40,6 +67,7 @@ class Service:
     health_url: str
     env: dict[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 180.0
+    health_auth: httpx.Auth | None = None
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -65,22 +93,33 @@ class Service:
             if self.process is not None and self.process.poll() is not None:
                 raise LaunchError(f"{self.name} exited with {self.process.returncode}{self._log_hint()}")
             try:
-                if httpx.get(self.health_url, timeout=2.0).status_code == 200:
+                if httpx.get(self.health_url, auth=self.health_auth, timeout=2.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
         raise LaunchError(f"{self.name} not ready after {self.startup_timeout_s:.0f} s{self._log_hint()}")
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+    def signal_group(self, signum: int) -> None:
+        """Signal the service's whole process group: whatever it started goes with it."""
+        if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+
+    def running(self) -> bool:
+        """Anything of its process group still alive (the leader may have gone, a child not)."""
+        if self.process is None:
+            return False
+        self.process.poll()  # reap the leader, or its zombie keeps the group alive
         try:
-            self.process.wait(STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        stop_all([self])
 
     def _log_hint(self) -> str:
         return f" (log: {self.log_path})" if self.log_path else ""
@@ -102,21 +141,21 @@ def actions_service(settings: Settings) -> Service:
 
 
 def rasa_service(settings: Settings) -> Service:
-    """Rasa bound to loopback with a token: its HTTP API can rewrite any conversation."""
-    token = settings.rasa.token.get_secret_value()
+    """Rasa bound to loopback, its HTTP API (which can rewrite any conversation) behind a JWT secret
+    handed over in the environment: argv is readable by every local user, the environment is not."""
+    secret = settings.rasa.token.get_secret_value()
     port = _port(settings.rasa.url)
     return Service(
         name="rasa",
         argv=[
-            str(RASA_BIN),
-            "run",
+            str(RASA_PYTHON),
+            "-m",
+            "app.rasa_run",
             "--enable-api",
             "--interface",
             "127.0.0.1",
             "--port",
             str(port),
-            "--auth-token",
-            token,
             "--model",
             str(settings.model_path),
             "--endpoints",
@@ -124,8 +163,10 @@ def rasa_service(settings: Settings) -> Service:
             "--credentials",
             "credentials.yml",
         ],
-        health_url=f"{settings.rasa.url}/status?token={token}",
+        health_url=f"{settings.rasa.url}/status",
+        health_auth=RasaAuth(secret),
         env={
+            SECRET_VARIABLE: secret,
             "FRONTLINE_ACTIONS_URL": f"http://{settings.actions.host}:{settings.actions.port}/webhook",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             # No usage data or error reports (which may quote customers) leave the machine.
@@ -167,10 +208,10 @@ def with_demo_phone(settings: Settings) -> Settings:
 
 
 def with_token(settings: Settings) -> Settings:
-    """A random Rasa API token for this run when none is configured."""
+    """A random secret for Rasa's HTTP API for this run when none is configured (32 bytes: HS256's key)."""
     if settings.rasa.token.get_secret_value():
         return settings
-    rasa = settings.rasa.model_copy(update={"token": type(settings.rasa.token)(secrets.token_urlsafe(24))})
+    rasa = settings.rasa.model_copy(update={"token": type(settings.rasa.token)(secrets.token_urlsafe(32))})
     return settings.model_copy(update={"rasa": rasa})
 
 
@@ -181,7 +222,7 @@ def _port_taken(url: str) -> bool:
         return sock.connect_ex((parts.hostname or "127.0.0.1", parts.port or 80)) == 0
 
 
-def start_all(services: list[Service], log_to_files: bool) -> None:
+def start_all(services: list[Service], log_to_files: bool, signals: StopSignals | None = None) -> None:
     """Start in order and wait for each; on any failure stop what already runs."""
     for service in services:
         if _port_taken(service.health_url):
@@ -197,13 +238,33 @@ def start_all(services: list[Service], log_to_files: bool) -> None:
             service.wait_healthy()
             print(f"{service.name} ready", flush=True)
     except BaseException:
-        stop_all(services)
+        stop_all(services, signals)
         raise
 
 
-def stop_all(services: list[Service]) -> None:
-    for service in reversed(services):
-        service.stop()
+def stop_all(services: list[Service], signals: StopSignals | None = None) -> None:
+    """Terminate every process group, wait up to STOP_GRACE_S (less if a signal asks to hurry),
+    then kill what is left. Signals arriving meanwhile never cut the stop short."""
+    own = signals is None and threading.current_thread() is threading.main_thread()
+    signals = signals or StopSignals()
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS} if own else {}
+    if own:
+        signals.install()
+    signals.stopping = True
+    try:
+        for service in reversed(services):
+            service.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        while any(s.running() for s in services) and time.monotonic() < deadline and not signals.hurry:
+            time.sleep(STOP_POLL_S)
+        for service in services:
+            if service.running():
+                service.signal_group(signal.SIGKILL)
+            if service.process is not None:
+                service.process.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,9 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     services = [actions_service(settings), rasa_service(settings), app_service(settings)]
     chat = args.mode == "run"
-    signal.signal(signal.SIGTERM, _interrupt)
+    signals = StopSignals()
+    signals.install()
     try:
-        start_all(services, log_to_files=chat)
+        start_all(services, log_to_files=chat, signals=signals)
         base = f"http://{settings.host}:{settings.port}"
         print(f"HTTP chat API: POST {base}/api/chat   OpenAPI: {base}/docs   logs: {LOG_DIR}", flush=True)
         if chat:
@@ -242,13 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        stop_all(services)
+        stop_all(services, signals)
     return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM (a service manager stopping us) stops the services like Ctrl-C does."""
-    raise KeyboardInterrupt
 
 
 def _wait_for_any_exit(services: list[Service]) -> None:

@@ -29,6 +29,7 @@ import yaml
 from pydantic import SecretStr
 
 from app.launcher import RASA_BIN, rasa_service
+from core.rasa_auth import RasaAuth
 from core.settings import PROJECT_ROOT, RasaSettings, Settings
 from tests.support import free_port
 
@@ -110,7 +111,7 @@ def predicted(parse: dict[str, Any]) -> tuple[str, str]:
 
 async def evaluate(model: Path, data: Split) -> dict[str, dict[str, Any]]:
     port = free_port()
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(32)
     settings = Settings(
         rasa=RasaSettings(url=f"http://127.0.0.1:{port}", token=SecretStr(token)), model_path=model
     )
@@ -118,23 +119,20 @@ async def evaluate(model: Path, data: Split) -> dict[str, dict[str, Any]]:
     rasa.start(log_to_files=True)
     try:
         rasa.wait_healthy()
-        async with httpx.AsyncClient(base_url=settings.rasa.url, timeout=30) as http:
-            return {lang: await _score(http, token, intents) for lang, intents in data.items()}
+        auth = RasaAuth(token)
+        async with httpx.AsyncClient(base_url=settings.rasa.url, timeout=30, auth=auth) as http:
+            return {lang: await _score(http, intents) for lang, intents in data.items()}
     finally:
         rasa.stop()
 
 
-async def _score(
-    http: httpx.AsyncClient, token: str, intents: dict[str, tuple[list[str], list[str]]]
-) -> dict:
+async def _score(http: httpx.AsyncClient, intents: dict[str, tuple[list[str], list[str]]]) -> dict:
     gold: list[str] = []
     shown: list[str] = []
     guessed: list[str] = []
     for intent, (_, test) in intents.items():
         for line in test:
-            response = await http.post(
-                f"/model/parse?token={token}", json={"text": _ANNOTATION.sub(r"\1", line)}
-            )
+            response = await http.post("/model/parse", json={"text": _ANNOTATION.sub(r"\1", line)})
             response.raise_for_status()
             final, best = predicted(response.json())
             gold.append(intent)
