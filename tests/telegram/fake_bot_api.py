@@ -5,7 +5,9 @@ this server instead (`AiohttpSession(api=TelegramAPIServer.from_base(fake.base_u
 Telegram's rules rather than being lenient: updates stay pending until confirmed, a second
 poller is cut off with 409, unknown chats, over-long texts, broken markup and stale callback
 queries are refused with Telegram's own error descriptions. Tests play the customer through the
-`push_*` methods and inspect what the bot did through `sent`, `calls` and `answered_callbacks`.
+`push_*` methods and inspect what the bot did through `sent`, `calls`, `call_times` and
+`answered_callbacks`; `a_week_passes` makes Telegram pick the next update id at random, as it does
+after a week without updates.
 
 Known simplifications: no inline mode, payments, games or polls; chats are addressed by numeric
 id only; a webhook may be plain HTTP on loopback (Telegram requires HTTPS); rate limits are not
@@ -92,6 +94,7 @@ class FakeBotApi:
         self.updates = UpdateQueue(first_update_id)
         self.sent: list[SentMessage] = []
         self.calls: list[tuple[str, dict]] = []
+        self._called_at: list[tuple[str, float]] = []  # (method, time.monotonic() of arrival)
         self.answered_callbacks: dict[str, dict] = {}
         self.callback_queries: dict[str, dict] = {}  # id -> the callback_query object pushed
         self.callback_pushed_at: dict[str, float] = {}  # id -> time.monotonic() of the push
@@ -147,6 +150,7 @@ class FakeBotApi:
         except ApiError as error:
             return _answer_error(error)
         self.calls.append((name, loggable(raw)))
+        self._called_at.append((name, received))
         try:
             result = await self.call(name, raw, token=request.match_info["token"], received=received)
         except ApiError as error:
@@ -185,6 +189,20 @@ class FakeBotApi:
     ) -> None:
         """The next `times` calls of `method` fail with this answer (checked before anything else)."""
         self._failures[canonical_name(method)].append(_Failure(status, description, retry_after, times))
+
+    def clear_failures(self, method: str) -> None:
+        """Failures still queued for `method` are dropped: Telegram is reachable again."""
+        self._failures.pop(canonical_name(method), None)
+
+    def call_times(self, method: str) -> list[float]:
+        """When each call of `method` arrived (time.monotonic()), failed ones included, in order."""
+        name = canonical_name(method)
+        return [at for called, at in self._called_at if called == name]
+
+    def a_week_passes(self, next_update_id: int) -> None:
+        """No updates for a week: Telegram picks the next update id at random, here `next_update_id`
+        (lower than before, or an id already used). Refused while updates are pending."""
+        self.updates.renumber(next_update_id)
 
     def _raise_injected(self, method: str) -> None:
         queue = self._failures.get(method)

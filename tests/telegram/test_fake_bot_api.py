@@ -17,6 +17,7 @@ from aiogram.exceptions import (
     TelegramConflictError,
     TelegramForbiddenError,
     TelegramRetryAfter,
+    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.methods import SendMessage
@@ -493,6 +494,40 @@ async def test_limit_and_negative_offset(fake: FakeBotApi, bot: Bot) -> None:
     assert [u.update_id for u in await bot.get_updates(limit=2)] == ids[:2]
     assert [u.update_id for u in await bot.get_updates(offset=-1)] == ids[-1:]
     assert [u.update_id for u in await bot.get_updates()] == ids[-1:]  # the earlier ones were forgotten
+
+
+async def test_after_a_quiet_week_ids_restart_lower_and_a_stale_offset_swallows_them(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    old = fake.push_message(CUSTOMER, "last week")
+    assert [u.update_id for u in await bot.get_updates()] == [old]
+    assert await bot.get_updates(offset=old + 1) == []
+    fake.a_week_passes(next_update_id=old - 500)
+    new = fake.push_message(CUSTOMER, "hello again")
+    assert new == old - 500
+    assert await bot.get_updates(offset=old + 1) == []  # below the offset: confirmed, never shown
+    assert fake.updates.pending == []
+    fake.a_week_passes(next_update_id=old)  # an id already used once
+    reused = fake.push_message(CUSTOMER, "and again")
+    updates = await bot.get_updates()
+    assert [(u.update_id, u.message.text) for u in updates if u.message] == [(reused, "and again")]
+
+
+async def test_telegram_renumbers_only_when_nothing_is_pending(fake: FakeBotApi) -> None:
+    fake.push_message(CUSTOMER, "waiting")
+    with pytest.raises(RuntimeError, match="pending"):
+        fake.a_week_passes(next_update_id=5)
+
+
+async def test_call_times_and_clearing_failures(fake: FakeBotApi, bot: Bot) -> None:
+    fake.fail_next("getUpdates", status=502, description="Bad Gateway", times=100)
+    for _ in range(2):
+        with pytest.raises(TelegramServerError):
+            await bot.get_updates()
+    fake.clear_failures("getUpdates")
+    assert await bot.get_updates() == []
+    times = fake.call_times("getUpdates")
+    assert len(times) == 3 and times == sorted(times)
 
 
 async def test_raw_update_makes_its_chat_known(fake: FakeBotApi, bot: Bot) -> None:

@@ -4,6 +4,10 @@ An update stays pending until the bot confirms it by calling getUpdates with a h
 (or a webhook delivery is answered with 2xx), so a bot that crashes after reading but before
 confirming gets the same update again. Only one getUpdates may wait at a time: a newer one ends
 the older one with 409 Conflict, as when two copies of a bot poll with one token.
+
+Update ids grow by one, except that after a week without updates Telegram picks the next id at
+random (`renumber`): then a new update may have an id below an offset the bot already sent, and a
+getUpdates with that offset neither returns it nor keeps it (it counts as confirmed).
 """
 
 from __future__ import annotations
@@ -50,14 +54,22 @@ class UpdateQueue:
         return self.last_update_id + 1
 
     def push(self, update: dict[str, Any]) -> int:
+        given = "update_id" in update
         update_id = int(update.setdefault("update_id", self.next_id()))
-        replay = update_id in self.history or update_id <= self.last_update_id
-        self.last_update_id = max(self.last_update_id, update_id)
+        replay = given and (update_id in self.history or update_id <= self.last_update_id)
+        self.last_update_id = update_id if not given else max(self.last_update_id, update_id)
         self.history[update_id] = update
         if self._allowed(update_type(update)):
             self.pending.append(Pending(update, replay=replay))
             self._wake("update")
         return update_id
+
+    def renumber(self, next_update_id: int) -> None:
+        """A week passed without updates: the next update gets `next_update_id` (Telegram's random
+        pick; it may be lower than any id before, even one already used)."""
+        if self.pending:
+            raise RuntimeError(f"{len(self.pending)} updates are pending: Telegram renumbers only when idle")
+        self.last_update_id = next_update_id - 1
 
     def _allowed(self, kind: str) -> bool:
         if self.allowed_updates is None:
@@ -83,8 +95,14 @@ class UpdateQueue:
     def drop_all(self) -> None:
         self.pending.clear()
 
-    def take(self, limit: int) -> list[dict[str, Any]]:
-        batch = self.pending[:limit]
+    def _deliverable(self, offset: int) -> list[Pending]:
+        """What a getUpdates with this offset may return: updates from `offset` on (a replay too)."""
+        if offset <= 0:
+            return self.pending
+        return [p for p in self.pending if p.update_id >= offset or p.replay]
+
+    def take(self, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        batch = self._deliverable(offset)[:limit]
         for pending in batch:
             pending.delivered = True
         return [pending.update for pending in batch]
@@ -98,7 +116,7 @@ class UpdateQueue:
         self._end_poll("conflict")  # an older poll still waiting is terminated by this one
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not self.pending and (remaining := deadline - loop.time()) > 0:
+        while not self._deliverable(offset) and (remaining := deadline - loop.time()) > 0:
             self._poll = loop.create_future()
             poll = self._poll
             with contextlib.suppress(TimeoutError):
@@ -111,7 +129,7 @@ class UpdateQueue:
                     return []
             if self._poll is poll:
                 self._poll = None
-        return self.take(limit)
+        return self.take(limit, offset)
 
     def _wake(self, reason: str) -> None:
         if self._poll is not None and not self._poll.done():
