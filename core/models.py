@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -200,7 +200,12 @@ class TelegramUpdate(Base):
 
     __tablename__ = "telegram_updates"
 
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Arrival order: update ids are not unique (Telegram may reuse one after a quiet week).
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    # The update's own identity (chat, message id, date; or callback query id): with update_id, it
+    # tells a redelivery from a new update that got a reused id.
+    fingerprint: Mapped[str] = mapped_column(String(120))
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]]
     # received, then handled (or failed: could not be handled, kept for a person to look at).
@@ -208,7 +213,10 @@ class TelegramUpdate(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_telegram_updates_status", "status", "update_id"),)
+    __table_args__ = (
+        UniqueConstraint("update_id", "fingerprint", name="uq_telegram_updates_update"),
+        Index("ix_telegram_updates_status", "status", "id"),
+    )
 
 
 class TelegramChat(Base):

@@ -16,10 +16,12 @@ from typing import Any
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram import store
 from bot.telegram.keyboards import KEYED, callback_data, inline_keyboard, remember_long_payloads
+from bot.telegram.logsafe import describe, kind_of, log_failure, summary
 from bot.telegram.polling import ALLOWED_UPDATES, poll_updates
 from bot.telegram.sender import Outcome, Sender
 from bot.telegram.updates import UpdateHandler
@@ -82,16 +84,13 @@ class TelegramChannel:
         relay_ready = asyncio.Event()
         self._spawn(self._relay(relay_ready), "telegram-relay")
         await relay_ready.wait()
-        for row in await store.pending_updates(self._sessions):
-            self._submit(row.update_id, row.chat_id, row.payload)
+        for stored in await store.pending_updates(self._sessions):
+            self._submit(stored)
         for chat_id in await store.chats_with_backlog(self._sessions):
             self._workers.submit(chat_id, lambda c=chat_id: self.flush(c))
         self._spawn(self._sweep_backlog(), "telegram-backlog")
         if self.settings.mode == "polling":
-            self._spawn(
-                poll_updates(self.bot, self._sessions, self.accept, self.settings.poll_timeout),
-                "telegram-polling",
-            )
+            self._spawn(poll_updates(self.bot, self.accept, self.settings.poll_timeout), "telegram-polling")
         elif self.settings.webhook_url:
             await self.bot.set_webhook(
                 self.settings.webhook_url,
@@ -110,40 +109,49 @@ class TelegramChannel:
 
     async def accept(self, updates: list[dict[str, Any]]) -> None:
         """Store (committed) and queue; raises when storing failed, so the update is not confirmed."""
-        new = set(await store.store_updates(self._sessions, updates))
-        for raw in updates:
-            update_id = int(raw["update_id"])
-            if update_id in new:
-                new.discard(update_id)  # the same id twice in one batch is still one update
-                self._submit(update_id, store.chat_of(raw), raw)
+        if updates:
+            logger.debug("telegram updates received: %s", describe(updates))
+        for stored in await store.store_updates(self._sessions, updates):
+            self._submit(stored)
 
-    def _submit(self, update_id: int, chat_id: int | None, raw: dict[str, Any]) -> None:
+    def _submit(self, stored: store.StoredUpdate) -> None:
         async def job() -> None:
-            await self._handle_stored(update_id, raw)
+            await self._handle_stored(stored)
 
-        self._workers.submit(chat_id or 0, job)
+        self._workers.submit(store.chat_of(stored.payload) or 0, job)
 
-    async def _handle_stored(self, update_id: int, raw: dict[str, Any]) -> None:
-        """Handle one update, retrying a while in place (the chat's later updates wait, in order)."""
+    async def _handle_stored(self, stored: store.StoredUpdate) -> None:
+        """Handle one update, retrying a while in place (the chat's later updates wait, in order).
+
+        Handling again after a crash is safe: the handler hands no turn to the core twice.
+        """
+        update_id, kind = stored.update_id, kind_of(stored.payload)
         for attempt in range(HANDLE_ATTEMPTS):
             try:
-                chat_id = await self._handler.handle(raw)
+                again = stored.recovered or attempt > 0
+                chat_id = await self._handler.handle(stored.payload, again=again)
                 break
-            except Exception:
-                logger.exception("telegram update failed update_id=%s attempt=%s", update_id, attempt + 1)
+            except ValidationError as exc:  # aiogram cannot read it: trying again cannot help
+                logger.error("telegram update unreadable update_id=%s kind=%s: %s",
+                             update_id, kind, summary(exc))  # fmt: skip
+                await store.mark_update(self._sessions, stored.row_id, "failed")
+                return
+            except Exception as exc:
+                log_failure(logger, "telegram update failed update_id=%s kind=%s attempt=%s",
+                            update_id, kind, attempt + 1, error=exc)  # fmt: skip
                 await asyncio.sleep(HANDLE_BACKOFF_S * 2**attempt)
         else:
             return  # left as received: handled again on the next start, not lost
-        # Marked handled while the replies go out: the window in which a crash would make the
-        # next start handle this update a second time stays one commit long.
+        # Marked handled while the replies go out: should a crash come first, the next start
+        # handles it again, and the handler finds the turn already with the core.
         results = await asyncio.gather(
-            store.mark_update(self._sessions, update_id, "handled"),
+            store.mark_update(self._sessions, stored.row_id, "handled"),
             self.flush(chat_id) if chat_id is not None else asyncio.sleep(0),
             return_exceptions=True,
         )
         for result in results:
             if isinstance(result, BaseException):
-                logger.error("telegram update_id=%s after handling: %r", update_id, result)
+                logger.error("telegram update_id=%s after handling: %s", update_id, summary(result))
 
     async def flush(self, chat_id: int) -> None:
         """Send everything stored for the chat after its cursor, in order; runs in the chat's worker."""

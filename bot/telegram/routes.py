@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from sqlalchemy.exc import DBAPIError
 
 from bot.telegram.channel import TelegramChannel
+from bot.telegram.logsafe import summary
 from handoff.deps import CurrentOperator
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ async def receive_update(request: Request, channel: ChannelDep) -> Response:
     try:
         await channel.accept([update])
     except (DBAPIError, OSError) as exc:
-        logger.error("telegram update not stored update_id=%s: %s", update["update_id"], exc)
+        logger.error("telegram update not stored update_id=%s: %s", update["update_id"], summary(exc))
         return Response(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     return Response(status_code=status.HTTP_200_OK)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,74 +11,90 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.telegram.logsafe import kind_of
 from core.models import ConversationSession, Customer, Message, TelegramChat, TelegramUpdate, utcnow
+
+FINGERPRINT_LENGTH = 120
 
 
 def chat_of(update: dict[str, Any]) -> int | None:
     """The chat an update belongs to: updates of one chat are handled strictly in order."""
-    for kind in ("message", "edited_message"):
-        if isinstance(update.get(kind), dict):
-            return int(update[kind]["chat"]["id"])
-    query = update.get("callback_query")
-    if isinstance(query, dict):
-        message = query.get("message")
-        return int(message["chat"]["id"]) if isinstance(message, dict) else int(query["from"]["id"])
+    try:
+        for kind in ("message", "edited_message"):
+            if isinstance(update.get(kind), dict):
+                return int(update[kind]["chat"]["id"])
+        query = update.get("callback_query")
+        if isinstance(query, dict):
+            message = query.get("message")
+            return int(message["chat"]["id"]) if isinstance(message, dict) else int(query["from"]["id"])
+    except (KeyError, TypeError, ValueError):
+        pass  # malformed: stored all the same, and found unreadable when handled
     return None
+
+
+def fingerprint(update: dict[str, Any]) -> str:
+    """What tells this update from another with the same update_id: after a week without updates
+    Telegram picks the next id at random, so an id may come again for a new message."""
+    kind = kind_of(update)
+    body = update.get(kind)
+    if isinstance(body, dict) and kind in ("message", "edited_message"):
+        when = body.get("edit_date") or body.get("date")
+        return f"{kind}:{chat_of(update)}:{body.get('message_id')}:{when}"[:FINGERPRINT_LENGTH]
+    if isinstance(body, dict) and kind == "callback_query":
+        return f"{kind}:{body.get('id')}"[:FINGERPRINT_LENGTH]
+    content = json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return f"{kind[:60]}:{hashlib.sha256(content).hexdigest()[:40]}"
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    row_id: int  # telegram_updates.id: the update_id alone may not be unique
+    update_id: int
+    payload: dict[str, Any]
+    recovered: bool = False  # found unhandled at start: handled before a crash, perhaps
 
 
 async def store_updates(
     sessions: async_sessionmaker[AsyncSession], updates: list[dict[str, Any]]
-) -> list[int]:
-    """Write the updates in one transaction (committed on return); ids seen before are skipped.
+) -> list[StoredUpdate]:
+    """Write the updates in one transaction (committed on return); one delivered before is skipped.
 
-    Returns the ids that were new, in order: only those are to be handled.
+    Returns the new ones, in order: only those are to be handled.
     """
     if not updates:
         return []
-    rows = [
-        {
-            "update_id": int(u["update_id"]),
-            "chat_id": chat_of(u),
-            "payload": u,
-            "status": "received",
-            "received_at": utcnow(),
-        }
-        for u in updates
-    ]
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for u in updates:  # the same update twice in one batch is still one update
+        key = (int(u["update_id"]), fingerprint(u))
+        rows.setdefault(key, {"update_id": key[0], "fingerprint": key[1], "chat_id": chat_of(u),
+                              "payload": u, "status": "received", "received_at": utcnow()})  # fmt: skip
     async with sessions() as db, db.begin():
         insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
         statement = (
             insert(TelegramUpdate)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(TelegramUpdate.update_id)
+            .values(list(rows.values()))
+            .on_conflict_do_nothing(index_elements=["update_id", "fingerprint"])
+            .returning(TelegramUpdate.id, TelegramUpdate.update_id, TelegramUpdate.fingerprint)
         )
-        new = set((await db.scalars(statement)).all())
-    return [r["update_id"] for r in rows if r["update_id"] in new]
+        new = {(update_id, print_): row_id for row_id, update_id, print_ in await db.execute(statement)}
+    return [StoredUpdate(new[key], key[0], row["payload"]) for key, row in rows.items() if key in new]
 
 
-async def pending_updates(sessions: async_sessionmaker[AsyncSession]) -> list[TelegramUpdate]:
-    """Stored but not yet handled (the process stopped in between): handled first on start."""
+async def pending_updates(sessions: async_sessionmaker[AsyncSession]) -> list[StoredUpdate]:
+    """Stored but not yet handled (the process stopped in between): handled first on start, in
+    the order they arrived (update ids may jump back)."""
     async with sessions() as db:
         rows = await db.scalars(
-            select(TelegramUpdate)
-            .where(TelegramUpdate.status == "received")
-            .order_by(TelegramUpdate.update_id)
+            select(TelegramUpdate).where(TelegramUpdate.status == "received").order_by(TelegramUpdate.id)
         )
-        return list(rows)
+        return [StoredUpdate(r.id, r.update_id, r.payload, recovered=True) for r in rows]
 
 
-async def next_offset(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as db:
-        latest = await db.scalar(select(func.max(TelegramUpdate.update_id)))
-    return int(latest) + 1 if latest is not None else 0
-
-
-async def mark_update(sessions: async_sessionmaker[AsyncSession], update_id: int, status: str) -> None:
+async def mark_update(sessions: async_sessionmaker[AsyncSession], row_id: int, status: str) -> None:
     async with sessions() as db, db.begin():
         await db.execute(
             update(TelegramUpdate)
-            .where(TelegramUpdate.update_id == update_id)
+            .where(TelegramUpdate.id == row_id)
             .values(status=status, handled_at=utcnow())
         )
 

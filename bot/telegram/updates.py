@@ -22,6 +22,7 @@ from core.messages import SystemMessages
 from core.models import Customer
 from core.phones import normalise_phone
 from core.repo.customers import set_verified_phone
+from core.repo.sessions import CLIENT_MESSAGE_ID, answered_turn
 from core.schemas import InboundTurn
 
 logger = logging.getLogger(__name__)
@@ -65,23 +66,29 @@ class UpdateHandler:
         self._flush = flush
         self._default_language = default_language
 
-    async def handle(self, raw: dict[str, Any]) -> int | None:
-        """Store and answer the update through the core; returns the chat whose replies are due."""
+    async def handle(self, raw: dict[str, Any], *, again: bool = False) -> int | None:
+        """Store and answer the update through the core; returns the chat whose replies are due.
+
+        `again`: the update may have been handled before (found unhandled at start, or retried);
+        a turn the core already has is then not handed to it a second time.
+        """
         update = Update.model_validate(raw, context={"bot": self._bot})
         if update.message is not None:
-            return await self._on_message(update.message, raw)
+            return await self._on_message(update.message, raw, again)
         if update.callback_query is not None:
-            return await self._on_callback(update.callback_query, raw)
+            return await self._on_callback(update.callback_query, raw, again)
         logger.debug("telegram update ignored update_id=%s", update.update_id)
         return None
 
-    async def _on_message(self, message: Message, raw: dict[str, Any]) -> int | None:
+    async def _on_message(self, message: Message, raw: dict[str, Any], again: bool) -> int | None:
         user = message.from_user
         if user is None or message.chat.type != "private":
             return None  # groups and channels are not customer conversations
         chat_id = message.chat.id
         await self._chats.ensure(chat_id, customer_key(user))
-        turn = self._turn(user, "", raw, chat_id, message.message_id)
+        turn = self._turn(user, "", raw, chat_id, message_turn_id(chat_id, message.message_id))
+        if again and await self._core_has(turn):
+            return chat_id
         if message.text is not None:
             await self._on_text(message.text, turn, chat_id)
         elif message.contact is not None:
@@ -138,9 +145,12 @@ class UpdateHandler:
             text, media = described
         await self._conversations.handle_media(_with_text(turn, text, media=media), "media_saved")
 
-    async def _on_callback(self, query: CallbackQuery, raw: dict[str, Any]) -> int | None:
+    async def _on_callback(self, query: CallbackQuery, raw: dict[str, Any], again: bool) -> int | None:
         user = query.from_user
         chat_id = query.message.chat.id if query.message is not None else user.id
+        turn = self._turn(user, "", raw, chat_id, f"tg:press:{query.id}")
+        if again and await self._core_has(turn):
+            return chat_id
         async with self._sessions() as db:
             payload = await payload_of(db, query.data or "")
         lang = await self._conversations.session_language(customer_key(user)) or language_of(
@@ -152,10 +162,8 @@ class UpdateHandler:
         if payload is None:
             return None
         await self._chats.ensure(chat_id, customer_key(user))
-        message_id = query.message.message_id if query.message is not None else None
-        turn = self._turn(user, payload, raw, chat_id, message_id)
         try:
-            await self._conversations.handle_turn(turn)
+            await self._conversations.handle_turn(_with_text(turn, payload))
         except InvalidTurn:
             logger.warning("telegram button payload refused chat_id=%s", chat_id)
         return chat_id
@@ -175,18 +183,41 @@ class UpdateHandler:
             or (self._default_language)
         )
 
-    def _turn(
-        self, user: User, text: str, raw: dict[str, Any], chat_id: int, message_id: int | None
-    ) -> InboundTurn:
+    async def _core_has(self, turn: InboundTurn) -> bool:
+        """The core stored this turn already (the process stopped before the update was marked)."""
+        async with self._sessions() as db:
+            found = await answered_turn(db, turn.customer_key, turn.metadata[CLIENT_MESSAGE_ID])
+        if found is not None:
+            logger.info(
+                "telegram turn already with the core update_id=%s", turn.metadata["telegram"]["update_id"]
+            )
+        return found is not None
+
+    def _turn(self, user: User, text: str, raw: dict[str, Any], chat_id: int, turn_id: str) -> InboundTurn:
+        """`turn_id` names what the customer did (a message, a press) once, whatever update carried it."""
         return InboundTurn(
             customer_key=customer_key(user),
             channel=CHANNEL,
             text=text,
             language=language_of(user, self._default_language),
             metadata={
-                "telegram": {"update_id": raw["update_id"], "chat_id": chat_id, "message_id": message_id}
+                "telegram": {
+                    "update_id": raw["update_id"],
+                    "chat_id": chat_id,
+                    "message_id": message_id_of(raw),
+                },
+                CLIENT_MESSAGE_ID: turn_id,
             },
         )
+
+
+def message_turn_id(chat_id: int, message_id: int) -> str:
+    return f"tg:{chat_id}:{message_id}"  # a message id is never reused within a chat
+
+
+def message_id_of(raw: dict[str, Any]) -> int | None:
+    message = raw.get("message") or (raw.get("callback_query") or {}).get("message") or {}
+    return message.get("message_id")
 
 
 def _with_text(turn: InboundTurn, text: str, *, media: dict[str, Any] | None = None) -> InboundTurn:

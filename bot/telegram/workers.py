@@ -7,6 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.telegram.logsafe import log_failure
+
 logger = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[Any]]
@@ -39,8 +41,8 @@ class ChatWorkers:
                 return
             try:
                 await job()
-            except Exception:  # one failed job must not stop the chat's later ones
-                logger.exception("telegram job failed chat_id=%s", chat_id)
+            except Exception as exc:  # one failed job must not stop the chat's later ones
+                log_failure(logger, "telegram job failed chat_id=%s", chat_id, error=exc)
 
     async def drain(self, timeout: float) -> None:
         """Let running jobs finish (on shutdown); what is left stays stored and runs on next start."""

@@ -65,6 +65,13 @@ def sends_to(fake: FakeBotApi, chat_id: int) -> int:
     return sum(1 for name, p in fake.calls if name == "sendMessage" and str(p.get("chat_id")) == str(chat_id))
 
 
+def identity(update: dict[str, Any]) -> tuple[Any, ...]:
+    """What tells two updates apart when their update_id is the same."""
+    message = update.get("message") or {}
+    query = update.get("callback_query") or {}
+    return (message.get("message_id"), query.get("id"))
+
+
 class TelegramCustomer:
     """A customer in their private chat with the bot: writes, presses buttons, reads replies."""
 
@@ -106,10 +113,15 @@ class TelegramCustomer:
         return self.last
 
     async def _settled(self, update_id: int) -> bool:
+        pushed = identity(self.fake.updates.history[update_id])
         async with self.front_line.db() as db:
-            status = await db.scalar(
-                select(TelegramUpdate.status).where(TelegramUpdate.update_id == update_id)
+            rows = await db.execute(
+                select(TelegramUpdate.status, TelegramUpdate.payload).where(
+                    TelegramUpdate.update_id == update_id
+                )
             )
+            # Telegram may use an update id twice (after a quiet week): the row of this update.
+            status = next((s for s, payload in rows if identity(payload) == pushed), None)
             if status != "handled":
                 return False
             cursor = await db.scalar(
