@@ -89,7 +89,9 @@ class IvrSettings(BaseModel):
     # Ringing before the answer: the caller hears ringback while the greeting is prepared.
     ring_s: float = 0.0
     # Free speech: warm recognisers per model (each about 20 MB warm, more with use).
-    dictation_keep_idle: int = Field(2, ge=0)  # spares kept warm for the next utterances
+    # Spares kept warm for the next utterances: as many as callers who may speak at once, so none
+    # gets a cold recogniser (its first decode is 1-2 s slower).
+    dictation_keep_idle: int = Field(4, ge=0)
     dictation_limit: int = Field(8, ge=1)  # in all; above it an utterance waits for one to come back
     dictation_max_uses: int = Field(20, ge=1)  # then a recogniser is replaced (its cache only grows)
     # A spoken menu choice heard with a lower mean word confidence is confirmed by key first.
