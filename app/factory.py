@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from app.routes import chat
+from app.supervisor import Supervisor, until_one_ends
 from bot.telegram import routes as telegram_routes
-from bot.telegram.channel import start_channel
+from bot.telegram.channel import TelegramChannel, start_channel
 from core.catalogue import load_catalogue
 from core.conversation import ConversationService
 from core.db import create_engine, create_session_factory
@@ -63,16 +64,23 @@ def create_app(settings: Settings) -> FastAPI:
             bus=bus,
             offer_timeout=timedelta(seconds=settings.offer_timeout_seconds),
         )
-        sweeper = asyncio.create_task(_sweep_queue(app.state.conversations, settings), name="queue-sweeper")
-        dispatcher = asyncio.create_task(
-            _dispatch_offers(app.state.handoff, bus, settings), name="auto-offer"
-        )
+        app.state.supervisor = supervisor = Supervisor()
+        conversations, handoff = app.state.conversations, app.state.handoff
+        supervisor.start("queue-sweeper", lambda: _sweep_queue(conversations, settings))
+        if settings.auto_offer:
+            supervisor.start("auto-offer", lambda: _dispatch_offers(handoff, bus, settings))
         app.state.telegram = None
         if settings.telegram.enabled:
-            app.state.telegram = await start_channel(
-                settings.telegram, sessions, app.state.conversations, messages, bus,
-                default_language=settings.default_language,
-            )  # fmt: skip
+
+            async def start_telegram() -> TelegramChannel:
+                return await start_channel(
+                    settings.telegram, sessions, conversations, messages, bus,
+                    default_language=settings.default_language,
+                )  # fmt: skip
+
+            # Started here first, so a channel that cannot start at all stops the app's start.
+            app.state.telegram = await start_telegram()
+            supervisor.start("telegram-channel", lambda: _keep_telegram(app, start_telegram))
         app.state.ivr = None
         if settings.ivr.enabled:
             from ivr.service import IvrService  # the voice stack loads only where it is wanted
@@ -86,10 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             if app.state.ivr is not None:
                 await app.state.ivr.stop()
-            if app.state.telegram is not None:
-                await app.state.telegram.stop()
-            sweeper.cancel()
-            dispatcher.cancel()
+            await supervisor.stop()  # the Telegram channel with it
             await rasa.aclose()
             await engine.dispose()
 
@@ -110,10 +115,27 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(OSError, _database_unavailable)
 
     @app.get("/healthz", tags=["ops"])
-    async def read_health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def read_health(request: Request) -> JSONResponse:
+        """200 when every background task runs; 503 naming those that are restarting or dead."""
+        supervisor: Supervisor | None = getattr(request.app.state, "supervisor", None)
+        unhealthy = supervisor.unhealthy() if supervisor else {}
+        if unhealthy:
+            return JSONResponse(status_code=503, content={"status": "degraded", "tasks": unhealthy})
+        return JSONResponse({"status": "ok"})
 
     return app
+
+
+async def _keep_telegram(app: FastAPI, start: Callable[[], Awaitable[TelegramChannel]]) -> None:
+    """The channel's loops (polling, relay, backlog) are its own: when one ends, the channel is
+    stopped and the supervisor starts a fresh one."""
+    channel = app.state.telegram or await start()
+    app.state.telegram = channel
+    try:
+        await until_one_ends(list(channel._tasks))
+    finally:
+        app.state.telegram = None
+        await channel.stop()
 
 
 SWEEP_EVERY_S = 30.0
@@ -142,10 +164,7 @@ _OFFER_TRIGGERS = frozenset({"ticket_queued", "ticket_closed", "operator_online"
 
 
 async def _dispatch_offers(handoff: HandoffService, bus: EventBus, settings: Settings) -> None:
-    """Auto-offer loop (when enabled): on every trigger, and often enough to pass on offers nobody
-    took in time."""
-    if not settings.auto_offer:
-        return
+    """Auto-offer loop: on every trigger, and often enough to pass on offers nobody took in time."""
     recheck = max(1.0, settings.offer_timeout_seconds / 2)
     async with bus.subscribe() as events:
         while True:

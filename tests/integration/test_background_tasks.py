@@ -1,0 +1,57 @@
+"""A background task that fails is logged with its traceback, restarted, and named by /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from tests.chat import FrontLine
+
+LIMIT_S = 60.0  # a bound for a loaded machine, not a timing under test
+
+
+async def _health(front_line: FrontLine) -> tuple[int, dict[str, object]]:
+    response = await front_line.http.get("/healthz")
+    return response.status_code, response.json()
+
+
+async def _until(front_line: FrontLine, status: int) -> dict[str, object]:
+    async with asyncio.timeout(LIMIT_S):
+        while True:
+            code, body = await _health(front_line)
+            if code == status:
+                return body
+            await asyncio.sleep(0.05)
+
+
+async def test_the_app_starts_healthy_with_its_background_tasks(front_line_without_bot: FrontLine) -> None:
+    assert await _health(front_line_without_bot) == (200, {"status": "ok"})
+
+
+async def test_a_failing_task_is_logged_restarted_and_reported_until_it_runs_again(
+    front_line_without_bot: FrontLine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    runs = 0
+    healed = asyncio.Event()
+
+    async def stock_sync() -> None:
+        nonlocal runs
+        runs += 1
+        if not healed.is_set():
+            raise ConnectionError("stock database went away")
+        await asyncio.Event().wait()  # a healthy loop runs for as long as the app does
+
+    front_line_without_bot.app.state.supervisor.start("stock-sync", stock_sync)
+
+    body = await _until(front_line_without_bot, 503)
+    assert body == {"status": "degraded", "tasks": {"stock-sync": "restarting"}}
+    failure = next(r for r in caplog.records if "stock-sync" in r.getMessage())
+    assert failure.exc_info is not None
+    assert "stock database went away" in caplog.text and "Traceback" in caplog.text
+
+    healed.set()
+    assert await _until(front_line_without_bot, 200) == {"status": "ok"}
+    assert runs >= 2  # restarted, not just reported
