@@ -12,7 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.body_limit import BodyLimit
 from app.routes import chat
 from app.supervisor import Supervisor, until_one_ends
 from bot.telegram import routes as telegram_routes
@@ -26,6 +28,7 @@ from core.events import EventBus
 from core.hours import load_business_hours
 from core.messages import load_system_messages
 from core.migrate import upgrade_async
+from core.privacy import purge_older_than
 from core.settings import PROJECT_ROOT, Settings
 from handoff.errors import HTTP_STATUS, HandoffError
 from handoff.routes import console, kpi, live, operators, tickets
@@ -69,6 +72,8 @@ def create_app(settings: Settings) -> FastAPI:
         supervisor.start("queue-sweeper", lambda: _sweep_queue(conversations, settings))
         if settings.auto_offer:
             supervisor.start("auto-offer", lambda: _dispatch_offers(handoff, bus, settings))
+        if settings.retention_days:
+            supervisor.start("privacy-purge", lambda: _purge_daily(sessions, settings.retention_days))
         app.state.telegram = None
         if settings.telegram.enabled:
 
@@ -99,6 +104,8 @@ def create_app(settings: Settings) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(title="Contact-centre front line", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
     app.include_router(operators.router)
     app.include_router(tickets.router)
@@ -124,6 +131,16 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+async def _purge_daily(sessions: async_sessionmaker[AsyncSession], days: int) -> None:
+    """Retention: what is older than the period goes once a day (first a minute after start)."""
+    await asyncio.sleep(60)
+    while True:
+        async with sessions() as db, db.begin():
+            purged = await purge_older_than(db, days)
+        logger.info("retention purge (%d days): %s", days, purged)
+        await asyncio.sleep(24 * 3600)
 
 
 async def _keep_telegram(app: FastAPI, start: Callable[[], Awaitable[TelegramChannel]]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,10 @@ from app.launcher import Service, actions_service, app_service, rasa_service, st
 from bench.stats import print_latency_table, summary_ms
 from core.settings import PROJECT_ROOT, ActionsSettings, DbSettings, RasaSettings, Settings
 from tests.support import create_postgres_database, drop_postgres_database, free_port
+
+# The load generator opens many conversations from one address: the per-address limit is for
+# strangers, not for this benchmark (the app process reads it from the environment).
+os.environ["FRONTLINE_NEW_CONVERSATIONS_PER_MINUTE"] = "0"
 
 MESSAGES = [
     "hi",

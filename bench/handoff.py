@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 import uuid
@@ -25,6 +26,10 @@ from bench.stats import summary_ms
 from core.settings import PROJECT_ROOT, DbSettings, RasaSettings, Settings
 from handoff.operators import save_operator
 from tests.support import create_postgres_database, drop_postgres_database, free_port
+
+# The load generator opens many conversations from one address: the per-address limit is for
+# strangers, not for this benchmark (the app process reads it from the environment).
+os.environ["FRONTLINE_NEW_CONVERSATIONS_PER_MINUTE"] = "0"
 
 ESCALATIONS = 100
 OPERATORS = 50

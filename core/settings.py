@@ -145,6 +145,14 @@ class Settings(BaseSettings):
     # How long an offered ticket stays reserved for that operator before it goes to the next one.
     offer_timeout_seconds: int = 20
     log_level: str = "INFO"
+    # Requests with a larger body are refused (413) before they are read into memory.
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # New web chat conversations one client address may open per minute (0: no limit).
+    new_conversations_per_minute: int = Field(20, ge=0)
+    # GET /metrics needs "Authorization: Bearer <this>"; empty: /metrics is off (404).
+    metrics_token: SecretStr = SecretStr("")
+    # Transcripts and cards of contacts closed longer ago than this are deleted daily (0: kept).
+    retention_days: int = Field(0, ge=0)
 
 
 @lru_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.chat_credentials import ForeignConversation, check_or_issue, opens
 from core.conversation import ConversationService
 from core.errors import InvalidTurn
+from core.ratelimit import WindowLimit
 from core.repo.sessions import CLIENT_MESSAGE_ID
 from core.schemas import MAX_ROW_ID, InboundTurn
 
@@ -122,21 +124,33 @@ def _not_yours() -> HTTPException:
     )
 
 
-@router.post("/chat", response_model=ChatResponse, response_model_exclude_none=True)
+def _new_conversations(request: Request) -> WindowLimit | None:
+    """New conversations (customer ids) one client address may open per minute: a widget opens one
+    per visitor; a script inventing ids to fill the database or the operators' queue is stopped."""
+    per_minute = request.app.state.settings.new_conversations_per_minute
+    if not per_minute:
+        return None
+    if not hasattr(request.app.state, "new_conversations"):
+        request.app.state.new_conversations = WindowLimit(per_minute, 60.0)
+    return request.app.state.new_conversations  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    response_model_exclude_none=True,
+    responses={429: {"description": "too many new conversations from this address"}},
+)
 async def create_chat_turn(
     body: ChatRequest,
+    request: Request,
     conversations: Annotated[ConversationService, Depends(get_conversations)],
     db_sessions: DbSessions,
     credentials: Bearer,
 ) -> ChatResponse:
     """One customer turn: stored first, then answered by the bot (or queued for a person)."""
     key = f"web:{body.customer}"
-    try:
-        token = await check_or_issue(
-            db_sessions, key, credentials.credentials if credentials else None, body.message_id
-        )
-    except ForeignConversation as exc:
-        raise _not_yours() from exc
+    token = await _open_conversation(request, db_sessions, key, credentials, body.message_id)
     turn = InboundTurn(
         customer_key=key,
         channel="web",
@@ -160,6 +174,31 @@ async def create_chat_turn(
         session_id=result.session_id,
         token=token,
     )
+
+
+async def _open_conversation(
+    request: Request,
+    db_sessions: async_sessionmaker[AsyncSession],
+    key: str,
+    credentials: HTTPAuthorizationCredentials | None,
+    message_id: str | None,
+) -> str | None:
+    """None for a request that carries the conversation's token; the new token of a new one."""
+    token = credentials.credentials if credentials else None
+    limit, address = _new_conversations(request), request.client.host if request.client else "unknown"
+    if token is None and limit is not None and (wait := limit.retry_after(address)) is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="too many new conversations from this address: try again later",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    try:
+        issued = await check_or_issue(db_sessions, key, token, message_id)
+    except ForeignConversation as exc:
+        raise _not_yours() from exc
+    if issued is not None and limit is not None:
+        limit.count(address)
+    return issued
 
 
 @router.get("/chat/{customer}/messages", response_model=MessagesResponse)

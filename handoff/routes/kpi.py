@@ -6,6 +6,8 @@ sets at start-up) and replay the session events with handoff.kpi.
 
 from __future__ import annotations
 
+import hmac
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
@@ -37,6 +39,7 @@ MAX_WINDOW = timedelta(days=92)
 # Dates outside these years are refused (422): a window past year 1 or 9999 would overflow.
 EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
+METRICS_CACHE_S = 15.0  # a scrape interval; several scrapers (or a loop) replay the events once
 
 
 class Figures(BaseModel):
@@ -107,7 +110,33 @@ async def read_kpi(
 
 @metrics_router.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
 async def read_metrics(request: Request) -> PlainTextResponse:
-    """Prometheus gauges over the last 24 h (first-contact resolution: contacts closed 24-48 h ago)."""
+    """Prometheus gauges over the last 24 h (first-contact resolution: contacts closed 24-48 h ago).
+
+    Needs `Authorization: Bearer <FRONTLINE_METRICS_TOKEN>`; without a configured token it is off.
+    A scrape replays two days of events, so the text is reused for METRICS_CACHE_S."""
+    _check_metrics_token(request)
+    cached: tuple[float, str] | None = getattr(request.app.state, "metrics_cache", None)
+    if cached is not None and time.monotonic() - cached[0] < METRICS_CACHE_S:
+        return PlainTextResponse(cached[1], media_type=PROMETHEUS_CONTENT_TYPE)
+    text = await _metrics_text(request)
+    request.app.state.metrics_cache = (time.monotonic(), text)
+    return PlainTextResponse(text, media_type=PROMETHEUS_CONTENT_TYPE)
+
+
+def _check_metrics_token(request: Request) -> None:
+    expected = request.app.state.settings.metrics_token.get_secret_value()
+    if not expected:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="metrics are off: set FRONTLINE_METRICS_TOKEN")
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="send 'Authorization: Bearer <FRONTLINE_METRICS_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+async def _metrics_text(request: Request) -> str:
     now = utcnow()
     # The last 24 h have no completed repeat window yet, so first-contact resolution judges the
     # contacts closed the day before: over two days only those closes have their window behind them.
@@ -116,7 +145,7 @@ async def read_metrics(request: Request) -> PlainTextResponse:
     data = await _load(request, two_days)
     figures = compute_figures(data, Period(now - DEFAULT_WINDOW, now))
     settled = compute_figures(data, two_days)
-    return PlainTextResponse(_exposition(figures, settled), media_type=PROMETHEUS_CONTENT_TYPE)
+    return _exposition(figures, settled)
 
 
 def _period(since: datetime | None, until: datetime | None) -> Period:

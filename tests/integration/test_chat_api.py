@@ -99,3 +99,30 @@ async def test_a_retried_turn_is_stored_once_and_gets_the_replies_it_missed(
     assert third.status_code == 200
     stored = await front_line.customer_texts(first.json()["session_id"])
     assert stored.count("my router is blinking red") == 2
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(front_line_without_bot: FrontLine) -> None:
+    http = front_line_without_bot.http
+    huge = b'{"customer": "a", "text": "' + b"x" * 10_000_000 + b'"}'
+    declared = await http.post("/api/chat", content=huge, headers={"content-type": "application/json"})
+    assert declared.status_code == 413 and "larger than" in declared.json()["detail"]
+
+    async def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(200):
+            yield b"x" * 10_000
+
+    streamed = await http.post("/api/chat", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert (await front_line_without_bot.customer().say("still here")).get("replies")
+
+
+async def test_one_address_cannot_open_endless_new_conversations(front_line_without_bot: FrontLine) -> None:
+    front_line = front_line_without_bot
+    per_minute = front_line.app.state.settings.new_conversations_per_minute
+    customers = [front_line.customer() for _ in range(per_minute)]
+    for customer in customers:
+        await customer.say("hi")
+    refused = await front_line.http.post("/api/chat", json={"customer": "one-too-many", "text": "hi"})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) <= 60
+    # Conversations already open go on.
+    assert (await customers[0].say("still there?"))["replies"]

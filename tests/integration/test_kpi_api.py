@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from app.factory import create_app
 from core.db import create_engine, create_session_factory
@@ -28,6 +29,10 @@ NEW_STATE = {
     "closed": "closed",
     "returned_to_bot": "bot",
 }
+
+
+METRICS_TOKEN = "scraper-secret"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @pytest.fixture
@@ -155,7 +160,7 @@ async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         settings, "kira", "kira-secret-pw", display_name="Kira",
         skills=["billing"], languages=["en"], max_sessions=3,
     )  # fmt: skip
-    app = with_kpi_routes(create_app(settings))
+    app = with_kpi_routes(create_app(settings.model_copy(update={"metrics_token": SecretStr(METRICS_TOKEN)})))
     engine = create_engine(settings.db)
     async with app.router.lifespan_context(app):
         if not hasattr(app.state, "db_sessions"):  # until app.factory sets it
@@ -273,7 +278,7 @@ async def test_metrics_in_prometheus_text(http: httpx.AsyncClient, settings: Set
     write_history(rows, operator_id)
     await insert(settings, rows)
 
-    response = await http.get("/metrics")
+    response = await http.get("/metrics", headers=METRICS_AUTH)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     lines = response.text.splitlines()
@@ -302,6 +307,20 @@ async def test_metrics_in_prometheus_text(http: httpx.AsyncClient, settings: Set
 
 
 async def test_metrics_of_an_empty_database_are_nan(http: httpx.AsyncClient) -> None:
-    text = (await http.get("/metrics")).text
+    text = (await http.get("/metrics", headers=METRICS_AUTH)).text
     assert "frontline_queue_length 0" in text.splitlines()
     assert "frontline_average_speed_of_answer_seconds NaN" in text.splitlines()
+
+
+async def test_metrics_need_their_token_and_are_off_without_one(
+    http: httpx.AsyncClient, settings: Settings
+) -> None:
+    assert (await http.get("/metrics")).status_code == 401
+    assert (await http.get("/metrics", headers={"Authorization": "Bearer guess"})).status_code == 401
+    auth, _ = await log_in(http)
+    assert (await http.get("/metrics", headers=auth)).status_code == 401  # an operator's token is not it
+    app = create_app(settings)  # no FRONTLINE_METRICS_TOKEN
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://front.line") as client:
+            assert (await client.get("/metrics", headers=METRICS_AUTH)).status_code == 404
