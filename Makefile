@@ -78,7 +78,10 @@ bench: setup $(MODEL) ## latency and memory figures, written to bench/results/
 	$(PYTHON) -m bench.chat_turns --db postgresql
 	$(PYTHON) -m bench.handoff
 	$(PYTHON) -m bench.telegram
+	$(PYTHON) -m bench.telegram_recovery
 	$(PYTHON) -m bench.ivr
+	$(PYTHON) -m bench.sip_flood
+	$(PYTHON) -m bench.nlu_languages
 
 clean:
 	rm -rf var models .rasa
