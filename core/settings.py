@@ -91,7 +91,7 @@ class IvrSettings(BaseModel):
     # Free speech: warm recognisers per model (each about 20 MB warm, more with use).
     # Spares kept warm for the next utterances: as many as callers who may speak at once, so none
     # gets a cold recogniser (its first decode is 1-2 s slower).
-    dictation_keep_idle: int = Field(4, ge=0)
+    dictation_keep_idle: int = Field(2, ge=0)
     dictation_limit: int = Field(8, ge=1)  # in all; above it an utterance waits for one to come back
     dictation_max_uses: int = Field(20, ge=1)  # then a recogniser is replaced (its cache only grows)
     # A spoken menu choice heard with a lower mean word confidence is confirmed by key first.

@@ -11,6 +11,7 @@
   const RESYNC_MS = 30000; // with the live stream: a slow safety refresh in case an event was dropped
   const STREAM_RETRY_MS = [15000, 30000, 60000];
   const ECHO_MS = 4000; // an action of ours must come back on the live stream within this time
+  const COLLEAGUES_MS = 4000; // an open transfer dialog reloads who is online this often
   const FIGURES_MS = 30000; // the figures view refreshes this often while it is on screen
   const LIVE_KINDS = [
     "ticket_queued",
@@ -58,6 +59,7 @@
     offerBanner: null, // ticket id whose offer the banner shows
     offersShown: new Set(), // offers already announced, so a dismissed banner does not come back
     colleagues: [], // every operator, for transfers and names
+    colleaguesAt: 0, // when they were last loaded
     view: "conversations",
     figuresTimer: null,
     figuresRequest: 0, // only the latest figures request may paint
@@ -333,6 +335,7 @@
       callbacksShape: null,
       offerBanner: null,
       colleagues: [],
+      colleaguesAt: 0,
       figuresTimer: null,
     });
     state.mine.clear();
@@ -391,11 +394,16 @@
       state.live = false;
       setConnection("polling");
       if (wasLive) schedulePoll(0);
-      // A dropped stream would be reopened with its used ticket: open a new one instead.
+      // A dropped stream would be reopened with its used ticket: open a new one instead, at once
+      // when it had been live; after a refusal (an expired log-in), later, polling meanwhile.
       if (source.readyState !== EventSource.OPEN) {
-        // Refused (no such route yet, or an expired token): poll, and try the stream again later.
         closeStream();
-        retryStreamLater();
+        if (wasLive) {
+          clearTimeout(state.streamRetryTimer);
+          state.streamRetryTimer = setTimeout(connectStream, 1000);
+        } else {
+          retryStreamLater();
+        }
       }
     });
     for (const kind of LIVE_KINDS) {
@@ -679,6 +687,8 @@
       node.textContent = formatDuration(now - Number(node.dataset.since));
     }
     renderCallbacks(); // a task booked for later becomes due; unchanged lists are left alone
+    // Who is online can change unseen (a live event missed while the stream reconnected).
+    if ($("transfer-dialog").open && now - state.colleaguesAt > COLLEAGUES_MS) loadColleagues();
   }
 
   // ---------------------------------------------------------------- my conversations (claimed here)
@@ -1243,6 +1253,7 @@
   // ---------------------------------------------------------------- colleagues and transfers
 
   async function loadColleagues() {
+    state.colleaguesAt = Date.now();
     try {
       state.colleagues = (await api("GET", "/api/operator/operators")) || [];
     } catch (err) {

@@ -33,8 +33,8 @@ WARM_NICENESS = 10  # warm-ups yield the CPU to live decoding (a thread's nicene
 class PoolLimits:
     """How many free-dictation recognisers one model keeps (each about 20 MB warm, more with use)."""
 
-    keep_idle: int = 4  # warm spares ready for the next utterances, topped up in the background
-    max_idle: int = 8  # a recogniser that comes back to this many spares is dropped
+    keep_idle: int = 2  # warm spares ready for the next utterances, topped up in the background
+    max_idle: int = 4  # a recogniser that comes back to this many spares is dropped
     limit: int = 8  # in all (lent, spare, warming); above it an utterance waits for one to come back
     # Then a recogniser is replaced: its graph cache only grows (measured: 22 MB warm, 143 MB after 20
     # different sentences), while its decoding gets faster (real-time factor 0.4-0.57 -> 0.1-0.2).

@@ -8,18 +8,30 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.logging import PersonalDataFilter, protect_log_lines
+from core.logging import SERVER_LOGGERS, PersonalDataFilter, protect_log_lines
 
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
+    """A handler as a process has one, masked by protect_log_lines (only for this test)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     root = logging.getLogger()
-    root.addHandler(handler)
-    protect_log_lines()
-    yield stream
-    root.removeHandler(handler)
+    others = list(root.handlers)
+    root.handlers = [handler]
+    try:
+        protect_log_lines()
+        yield stream
+    finally:
+        root.handlers = others
+        _unprotect()
+
+
+def _unprotect() -> None:
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        for found in [f for f in logger.filters if isinstance(f, PersonalDataFilter)]:
+            logger.removeFilter(found)
 
 
 def test_a_log_line_hides_phones_cards_and_emails(lines: io.StringIO) -> None:
@@ -37,9 +49,8 @@ def test_an_order_number_and_short_numbers_stay_readable(lines: io.StringIO) -> 
     assert "order 4827163, flat 12, 3 retries" in lines.getvalue()
 
 
-def test_web_server_access_lines_are_masked_too() -> None:
+def test_web_server_access_lines_are_masked_too(lines: io.StringIO) -> None:
     """uvicorn's access logger has its own handler, which root handlers never see."""
-    protect_log_lines()
     access = logging.getLogger("uvicorn.access")
     assert any(isinstance(f, PersonalDataFilter) for f in access.filters)
     record = access.makeRecord(
