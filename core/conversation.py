@@ -31,7 +31,6 @@ from core.locks import KeyedLocks
 from core.messages import SystemMessages
 from core.models import (
     ConversationSession,
-    Customer,
     HandoffTicket,
     Message,
     SessionEvent,
@@ -47,6 +46,7 @@ from core.repo.sessions import (
     change_state,
     customer_and_open_session,
     is_idle,
+    latest_session,
     open_session,
     record_event,
     switch_language,
@@ -502,13 +502,7 @@ class ConversationService:
     async def messages_since(self, customer_key: str, after_id: int) -> tuple[str, list[Message]]:
         """What reached the customer after a message id (operator replies arrive so), and the state."""
         async with self._sessions() as db:
-            session = await db.scalar(
-                select(ConversationSession)
-                .join(Customer, Customer.id == ConversationSession.customer_id)
-                .where(Customer.key == customer_key)
-                .order_by(ConversationSession.id.desc())
-                .limit(1)
-            )
+            session = await latest_session(db, customer_key)
             if session is None:
                 return SessionState.CLOSED.value, []
             rows = await db.scalars(

@@ -131,18 +131,23 @@ RETRY_WINDOW_MESSAGES = 50
 CLIENT_MESSAGE_ID = "client_message_id"
 
 
-async def answered_turn(
-    db: AsyncSession, customer_key: str, client_message_id: str
-) -> tuple[ConversationSession, list[Message]] | None:
-    """A turn already stored under the client's message id, with what was sent after it (the
-    replies the client did not receive when its request was lost), or None when it is new."""
-    session = await db.scalar(
+async def latest_session(db: AsyncSession, customer_key: str) -> ConversationSession | None:
+    """The customer's newest session, open or closed."""
+    return await db.scalar(
         select(ConversationSession)
         .join(Customer, Customer.id == ConversationSession.customer_id)
         .where(Customer.key == customer_key)
         .order_by(ConversationSession.id.desc())
         .limit(1)
     )
+
+
+async def answered_turn(
+    db: AsyncSession, customer_key: str, client_message_id: str
+) -> tuple[ConversationSession, list[Message]] | None:
+    """A turn already stored under the client's message id, with what was sent after it (the
+    replies the client did not receive when its request was lost), or None when it is new."""
+    session = await latest_session(db, customer_key)
     if session is None:
         return None
     recent = list(
