@@ -14,7 +14,7 @@ from aiogram.types import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import TelegramButtonPayload
+from bot.telegram.models import TelegramButtonPayload
 from core.schemas import Button
 
 # Telegram's limit for callback_data, in bytes of UTF-8.

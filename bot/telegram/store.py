@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram.logsafe import kind_of
-from core.models import ConversationSession, Customer, Message, TelegramChat, TelegramUpdate, utcnow
+from bot.telegram.models import TelegramChat, TelegramUpdate
+from core.models import ConversationSession, Customer, Message, utcnow
 
 FINGERPRINT_LENGTH = 120
 

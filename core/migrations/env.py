@@ -7,12 +7,14 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from app.schema import metadata
 from core.db import create_engine
-from core.models import Base
 from core.settings import DbSettings
 
 config = context.config
-target_metadata = Base.metadata
+# One history for the whole front line's schema (core and channel tables alike), so the table list
+# comes from the composition root, which knows which packages own tables.
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

@@ -20,8 +20,9 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from app.factory import create_app
+from bot.telegram.models import TelegramChat, TelegramUpdate
 from core.db import create_engine, create_session_factory
-from core.models import ConversationSession, Customer, Message, TelegramChat, TelegramUpdate
+from core.models import ConversationSession, Customer, Message
 from core.settings import Settings, TelegramSettings
 from handoff.operators import save_operator
 from tests.chat import FrontLine, running_front_line

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from core.models import TelegramChat
+from bot.telegram.models import TelegramChat
 from core.settings import Settings
 from tests.chat import FrontLine
 from tests.telegram.conftest import TelegramCustomer, operator, sends_to
