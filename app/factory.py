@@ -17,21 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.body_limit import BodyLimit
 from app.routes import chat
 from app.supervisor import Supervisor, until_one_ends
+from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import routes as telegram_routes
 from bot.telegram.channel import TelegramChannel, start_channel
+from bot.telegram.files import TelegramFiles
 from core.catalogue import load_catalogue
 from core.conversation import ConversationService
 from core.db import create_engine, create_session_factory
 from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable
 from core.events import EventBus
+from core.files import ChannelFiles
 from core.hours import load_business_hours
 from core.messages import load_system_messages
 from core.migrate import upgrade_async
 from core.privacy import purge_older_than
 from core.settings import PROJECT_ROOT, Settings
 from handoff.errors import HTTP_STATUS, HandoffError
-from handoff.routes import console, kpi, live, operators, tickets
+from handoff.routes import console, files, kpi, live, operators, tickets
 from handoff.service import HandoffService
 
 logger = logging.getLogger(__name__)
@@ -75,7 +78,11 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.retention_days:
             supervisor.start("privacy-purge", lambda: _purge_daily(sessions, settings.retention_days))
         app.state.telegram = None
+        # What operators open from each channel: the handoff side sees only the ChannelFiles interface.
+        channel_files: dict[str, ChannelFiles] = {}
+        app.state.channel_files = channel_files
         if settings.telegram.enabled:
+            channel_files[TELEGRAM] = TelegramFiles(lambda: app.state.telegram)
 
             async def start_telegram() -> TelegramChannel:
                 return await start_channel(
@@ -113,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(kpi.router)
     app.include_router(kpi.metrics_router)
     app.include_router(console.router)
+    app.include_router(files.router)
     app.include_router(telegram_routes.router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HandoffError, _handoff_refused)

@@ -6,8 +6,8 @@ from typing import Any
 
 from aiogram.types import Message
 
-# Route of the operator endpoint that streams a file through the bot (see routes.py).
-FILE_ROUTE = "/api/operator/telegram/files/{file_id}"
+from bot.telegram import CHANNEL
+from core.files import file_url
 
 
 def describe_media(message: Message) -> tuple[str, dict[str, Any]] | None:
@@ -18,7 +18,7 @@ def describe_media(message: Message) -> tuple[str, dict[str, Any]] | None:
     kind, media = found
     media = {k: v for k, v in media.items() if v is not None}
     media["kind"] = kind
-    media["url"] = FILE_ROUTE.format(file_id=media["file_id"])
+    media["url"] = file_url(CHANNEL, media["file_id"])  # served through files.py
     label = f"[{kind} {media['emoji']}]" if kind == "sticker" and media.get("emoji") else f"[{kind}]"
     caption = (message.caption or "").strip()
     return (f"{label} {caption}" if caption else label), media

@@ -1,4 +1,4 @@
-"""HTTP side of the channel: Telegram's webhook, and files customers sent, for operators."""
+"""HTTP side of the channel: Telegram's webhook (operators open files through bot/telegram/files.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import logging
 import secrets
 from typing import Annotated
 
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNetworkError
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from sqlalchemy.exc import DBAPIError
 
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.logsafe import summary
-from handoff.deps import CurrentOperator
 
 logger = logging.getLogger(__name__)
 
@@ -53,24 +51,3 @@ async def receive_update(request: Request, channel: ChannelDep) -> Response:
         logger.error("telegram update not stored update_id=%s: %s", update["update_id"], summary(exc))
         return Response(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     return Response(status_code=status.HTTP_200_OK)
-
-
-@router.get("/api/operator/telegram/files/{file_id}", tags=["operator"])
-async def read_file(file_id: str, operator: CurrentOperator, channel: ChannelDep) -> Response:
-    """A file a customer sent, fetched through the bot (Telegram's file links would expose the token)."""
-    try:
-        found = await channel.bot.get_file(file_id)
-        if not found.file_path:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Telegram has no such file any more")
-        data = await channel.bot.download_file(found.file_path)
-    except TelegramBadRequest as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=exc.message) from exc
-    except (TelegramAPIError, TelegramNetworkError) as exc:
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail="Telegram is not reachable") from exc
-    assert data is not None
-    name = found.file_path.rsplit("/", 1)[-1]
-    return Response(
-        content=data.read(),
-        media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )

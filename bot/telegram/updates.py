@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, Update, User
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.telegram import CHANNEL
 from bot.telegram.keyboards import payload_of, share_phone_keyboard
 from bot.telegram.media import describe_media
 from bot.telegram.sender import Sender
@@ -27,7 +28,6 @@ from core.schemas import InboundTurn
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 # /start asks the bot to greet: the greeting carries the main menu as buttons.
 START_PAYLOAD = "/greet"
 
