@@ -23,7 +23,8 @@ from pydantic import SecretStr
 from app.launcher import Service, actions_service, app_service, rasa_service, start_all, stop_all
 from bench.stats import print_latency_table, summary_ms
 from core.settings import PROJECT_ROOT, ActionsSettings, DbSettings, RasaSettings, Settings
-from tests.support import create_postgres_database, drop_postgres_database, free_port
+from testing.ports import free_port
+from testing.postgres import create_postgres_database, drop_postgres_database
 
 # The load generator opens many conversations from one address: the per-address limit is for
 # strangers, not for this benchmark (the app process reads it from the environment).

@@ -25,7 +25,8 @@ from app.launcher import app_service, start_all, stop_all
 from bench.stats import summary_ms
 from core.settings import PROJECT_ROOT, DbSettings, RasaSettings, Settings
 from handoff.operators import save_operator
-from tests.support import create_postgres_database, drop_postgres_database, free_port
+from testing.ports import free_port
+from testing.postgres import create_postgres_database, drop_postgres_database
 
 # The load generator opens many conversations from one address: the per-address limit is for
 # strangers, not for this benchmark (the app process reads it from the environment).

@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from app.launcher import RASA_BIN, rasa_service
 from core.rasa_auth import RasaAuth
 from core.settings import PROJECT_ROOT, RasaSettings, Settings
-from tests.support import free_port
+from testing.ports import free_port
 
 SEED = 20261130
 HELD_OUT = 0.2

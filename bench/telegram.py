@@ -25,8 +25,8 @@ from app.launcher import actions_service, app_service, rasa_service, start_all, 
 from bench.chat_turns import MESSAGES, bench_settings, via_rasa
 from bench.stats import print_latency_table, summary_ms
 from core.settings import PROJECT_ROOT
-from tests.support import create_postgres_database, drop_postgres_database
-from tests.telegram.fake_bot_api import FakeBotApi
+from testing.postgres import create_postgres_database, drop_postgres_database
+from testing.telegram.fake_bot_api import FakeBotApi
 
 ROUNDS = 2
 TURNS_PER_CUSTOMER = {1: 60, 10: 12}

@@ -24,7 +24,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.telegram.polling import BACKOFF_MAX_S, poll_updates
 from core.settings import PROJECT_ROOT
-from tests.telegram.fake_bot_api import FakeBotApi
+from testing.telegram.fake_bot_api import FakeBotApi
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 CHAT_ID = 700_000_001

@@ -1,17 +1,35 @@
-"""Helpers shared by the tests: skipping (or failing under CI) when a system part is absent."""
+"""Helpers shared by the tests: skipping (or failing under CI) when a system part is absent.
+
+Ports and scratch databases live in testing/ (shared with bench/) and are re-exported here.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 
 import pytest
 
-CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_ADMIN_DSN = os.environ.get(
-    "FRONTLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+from testing.ports import free_port
+from testing.postgres import (
+    POSTGRES_ADMIN_DSN,
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_available,
+    terminate_connections,
 )
+
+__all__ = [
+    "CI",
+    "POSTGRES_ADMIN_DSN",
+    "create_postgres_database",
+    "drop_postgres_database",
+    "free_port",
+    "postgres_available",
+    "require",
+    "terminate_connections",
+]
+
+CI = os.environ.get("CI", "").lower() == "true"
 
 
 def require(condition: bool, what: str) -> None:
@@ -21,71 +39,3 @@ def require(condition: bool, what: str) -> None:
     if CI:
         pytest.fail(f"required for CI: {what}")
     pytest.skip(f"not available here: {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def postgres_available() -> bool:
-    import asyncpg
-
-    async def probe() -> bool:
-        try:
-            conn = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=3)
-        except (OSError, asyncpg.PostgresError):
-            return False
-        await conn.close()
-        return True
-
-    return asyncio.run(probe())
-
-
-def create_postgres_database(name: str) -> str:
-    """A fresh, empty database; returns its SQLAlchemy URL."""
-    import asyncpg
-
-    async def create() -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}"
-
-
-def drop_postgres_database(name: str) -> None:
-    import asyncpg
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
-
-
-def terminate_connections(name: str) -> None:
-    """Kill every connection to a database, as a server restart does to its clients."""
-    import asyncpg
-
-    async def kill() -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-        try:
-            await conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = $1 AND pid <> pg_backend_pid()",
-                name,
-            )
-        finally:
-            await conn.close()
-
-    asyncio.run(kill())

@@ -25,8 +25,8 @@ from core.db import create_engine, create_session_factory
 from core.models import ConversationSession, Customer, Message
 from core.settings import Settings, TelegramSettings
 from handoff.operators import save_operator
+from testing.telegram.fake_bot_api import FakeBotApi, SentMessage
 from tests.chat import FrontLine, running_front_line
-from tests.telegram.fake_bot_api import FakeBotApi, SentMessage
 
 # Update ids and chat ids of one run: each fake starts its ids where the previous one's end.
 _UPDATE_ID_BASES = itertools.count(random.randrange(1, 1000) * 1_000_000, 100_000)

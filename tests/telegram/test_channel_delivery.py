@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from bot.telegram.store import store_updates
 from core.settings import Settings
+from testing.telegram.fake_bot_api import FakeBotApi
 from tests.chat import FrontLine, running_front_line
 from tests.support import free_port
 from tests.telegram.conftest import (
@@ -20,7 +21,6 @@ from tests.telegram.conftest import (
     serving,
     telegram_settings,
 )
-from tests.telegram.fake_bot_api import FakeBotApi
 
 pytestmark = [
     pytest.mark.e2e,

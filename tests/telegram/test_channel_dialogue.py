@@ -13,9 +13,9 @@ from app.factory import SYSTEM_MESSAGES
 from bot.responses import load_language
 from core.messages import load_system_messages
 from core.models import ConversationSession, Customer, Message, Order
+from testing.telegram.fake_bot_api import FakeBotApi
 from tests.chat import FrontLine
 from tests.telegram.conftest import TelegramCustomer
-from tests.telegram.fake_bot_api import FakeBotApi
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("stack_settings", ["sqlite"], indirect=True)]
 

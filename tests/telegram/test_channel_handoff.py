@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.telegram.models import TelegramChat
 from core.settings import Settings
+from testing.telegram.fake_bot_api import FakeBotApi
 from tests.chat import FrontLine
 from tests.telegram.conftest import TelegramCustomer, operator, sends_to
-from tests.telegram.fake_bot_api import FakeBotApi
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("stack_settings", ["sqlite"], indirect=True)]
 

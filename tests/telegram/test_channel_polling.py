@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
+from testing.telegram.fake_bot_api import FakeBotApi
 from tests.chat import FrontLine
 from tests.telegram.conftest import TelegramCustomer
-from tests.telegram.fake_bot_api import FakeBotApi
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("stack_settings", ["sqlite"], indirect=True)]
 

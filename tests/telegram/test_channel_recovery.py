@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from core.db import create_engine
 from core.settings import Settings
+from testing.telegram.fake_bot_api import FakeBotApi
 from tests.chat import FrontLine, running_front_line
 from tests.telegram.conftest import TelegramCustomer, telegram_settings
-from tests.telegram.fake_bot_api import FakeBotApi
 
 pytestmark = [
     pytest.mark.e2e,

@@ -35,8 +35,8 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from tests.telegram.fake.flood import FloodLimits
-from tests.telegram.fake_bot_api import FakeBotApi
+from testing.telegram.fake.flood import FloodLimits
+from testing.telegram.fake_bot_api import FakeBotApi
 
 CUSTOMER = 700_001
 OPERATORS = -100_500_600

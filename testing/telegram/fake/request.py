@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.telegram.fake.errors import ApiError, bad_request
+from testing.telegram.fake.errors import ApiError, bad_request
 
 
 @dataclass(frozen=True)

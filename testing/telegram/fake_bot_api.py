@@ -30,14 +30,14 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.telegram.fake.errors import NOT_FOUND, UNAUTHORIZED, ApiError
-from tests.telegram.fake.flood import FloodControl, FloodLimits
-from tests.telegram.fake.markup import callback_datas
-from tests.telegram.fake.methods import METHODS, canonical_name
-from tests.telegram.fake.request import Params, loggable, read_params
-from tests.telegram.fake.updates import UpdateQueue
-from tests.telegram.fake.webhook import post_update
-from tests.telegram.fake.world import Chat, StoredMessage, World
+from testing.telegram.fake.errors import NOT_FOUND, UNAUTHORIZED, ApiError
+from testing.telegram.fake.flood import FloodControl, FloodLimits
+from testing.telegram.fake.markup import callback_datas
+from testing.telegram.fake.methods import METHODS, canonical_name
+from testing.telegram.fake.request import Params, loggable, read_params
+from testing.telegram.fake.updates import UpdateQueue
+from testing.telegram.fake.webhook import post_update
+from testing.telegram.fake.world import Chat, StoredMessage, World
 
 GROUP_MEMBER_ID = 500_000_001  # who writes in a group chat when a test names no user
 

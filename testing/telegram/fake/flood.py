@@ -11,7 +11,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from tests.telegram.fake.errors import too_many_requests
+from testing.telegram.fake.errors import too_many_requests
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.telegram.fake.errors import (
+from testing.telegram.fake.errors import (
     CAPTION_TOO_LONG,
     TEXT_EMPTY,
     TEXT_TOO_LONG,

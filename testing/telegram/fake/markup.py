@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.telegram.fake.errors import (
+from testing.telegram.fake.errors import (
     BUTTON_DATA_INVALID,
     MARKUP_UNPARSABLE,
     TEXT_BUTTON_IN_INLINE,

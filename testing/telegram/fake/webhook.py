@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.telegram.fake.request import Upload
+from testing.telegram.fake.request import Upload
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

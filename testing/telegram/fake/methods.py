@@ -13,9 +13,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from tests.telegram.fake import markup as keyboards
-from tests.telegram.fake import text as texts
-from tests.telegram.fake.errors import (
+from testing.telegram.fake import markup as keyboards
+from testing.telegram.fake import text as texts
+from testing.telegram.fake.errors import (
     BLOCKED,
     CANT_EDIT,
     COMMAND_DESCRIPTION_INVALID,
@@ -33,12 +33,12 @@ from tests.telegram.fake.errors import (
     ApiError,
     bad_request,
 )
-from tests.telegram.fake.request import Params, Upload
-from tests.telegram.fake.updates import MAX_LIMIT
-from tests.telegram.fake.world import TOPIC_ICON_COLORS, Chat, StoredFile, StoredMessage
+from testing.telegram.fake.request import Params, Upload
+from testing.telegram.fake.updates import MAX_LIMIT
+from testing.telegram.fake.world import TOPIC_ICON_COLORS, Chat, StoredFile, StoredMessage
 
 if TYPE_CHECKING:
-    from tests.telegram.fake_bot_api import FakeBotApi
+    from testing.telegram.fake_bot_api import FakeBotApi
 
 Method = Callable[["FakeBotApi", Params, float], Awaitable[Any]]
 METHODS: dict[str, tuple[str, Method]] = {}  # lower-case name -> (documented name, handler)

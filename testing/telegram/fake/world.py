@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.telegram.fake.errors import (
+from testing.telegram.fake.errors import (
     CHAT_NOT_FOUND,
     NOT_A_FORUM,
     THREAD_NOT_FOUND,

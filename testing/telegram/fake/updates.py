@@ -17,7 +17,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from tests.telegram.fake.errors import POLL_CONFLICT, ApiError
+from testing.telegram.fake.errors import POLL_CONFLICT, ApiError
 
 # Telegram's default when allowed_updates is empty or never given.
 _NOT_DELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

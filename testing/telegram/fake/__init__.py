@@ -1,0 +1,1 @@
+"""Building blocks of the fake Telegram Bot API server (see testing/telegram/fake_bot_api.py)."""
