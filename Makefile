@@ -70,8 +70,9 @@ rasa-test: $(MODEL)
 pytest: $(APP_VENV)/.installed $(MODEL)
 	$(PYTHON) -m pytest
 
-lint: $(APP_VENV)/.installed
+lint: $(APP_VENV)/.installed ## ruff, and the layer contracts in pyproject.toml (import-linter)
 	$(APP_VENV)/bin/ruff check . && $(APP_VENV)/bin/ruff format --check .
+	$(APP_VENV)/bin/lint-imports
 
 bench: setup $(MODEL) ## latency and memory figures, written to bench/results/
 	$(PYTHON) -m bench.chat_turns --db sqlite

@@ -1,1 +1,1 @@
-"""The front-line web app: HTTP chat API today; the operator console joins it (handoff)."""
+"""The composition root: factory.py builds the web app and its channels, launcher.py runs the processes."""
