@@ -135,8 +135,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None:
             return messages
         labels = [str(label) for label in self._model.classes_]
-        for message, scores in zip(messages, self._model.predict_proba([_text(m) for m in messages])):
-            self._annotate(message, dict(zip(labels, scores.tolist())))
+        scores_of = self._model.predict_proba([_text(m) for m in messages])
+        for message, scores in zip(messages, scores_of, strict=True):
+            self._annotate(message, dict(zip(labels, scores.tolist(), strict=True)))
         return messages
 
     def _annotate(self, message: Message, scores: dict[str, float]) -> None:
@@ -182,4 +183,3 @@ def _selected(keys: dict[str, float], total: float, length: int) -> dict[str, An
             for index, (key, score) in enumerate(share[:length])
         ],
     }
-
