@@ -29,6 +29,7 @@ from core.errors import DialogueUnavailable
 from core.events import EventBus
 from core.files import ChannelFiles
 from core.hours import load_business_hours
+from core.kinds import LiveEventKind
 from core.messages import load_system_messages
 from core.migrate import upgrade_async
 from core.privacy import purge_older_than
@@ -185,7 +186,9 @@ async def _sweep_queue(conversations: ConversationService, settings: Settings) -
 
 
 # What can make a waiting ticket offerable: a new ticket, a freed operator, an operator coming online.
-_OFFER_TRIGGERS = frozenset({"ticket_queued", "ticket_closed", "operator_online"})
+_OFFER_TRIGGERS = frozenset(
+    {LiveEventKind.TICKET_QUEUED, LiveEventKind.TICKET_CLOSED, LiveEventKind.OPERATOR_ONLINE}
+)
 
 
 async def _dispatch_offers(handoff: HandoffService, bus: EventBus, settings: Settings) -> None:

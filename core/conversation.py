@@ -12,20 +12,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.callbacks import (
-    AWAITING_PHONE,
-    CALLBACK,
-    awaiting_phone,
-    callback_buttons,
-    known_phone,
-    register_callback,
-)
+from core import lifecycle
+from core.callbacks import AWAITING_PHONE, CALLBACK, awaiting_phone, callback_buttons, known_phone
 from core.card import build_card, dialogue_state
 from core.dialogue import RasaClient
 from core.digits import to_ascii_digits
-from core.errors import DialogueUnavailable, InvalidTurn
-from core.events import EventBus, LiveEvent, message_event
+from core.errors import DialogueUnavailable, InvalidTurn, TransitionRefused
+from core.events import EventBus, message_event
 from core.hours import ALWAYS_OPEN, BusinessHours
+from core.kinds import Direction, MessageAuthor, SessionEventKind, Topic
 from core.language import detect_language
 from core.locks import KeyedLocks
 from core.messages import SystemMessages
@@ -35,6 +30,7 @@ from core.models import (
     Message,
     SessionEvent,
     SessionState,
+    TicketStatus,
     utcnow,
 )
 from core.phones import parse_phone
@@ -43,7 +39,6 @@ from core.repo.sessions import (
     CLIENT_MESSAGE_ID,
     add_message,
     answered_turn,
-    change_state,
     customer_and_open_session,
     is_idle,
     latest_session,
@@ -147,20 +142,21 @@ class ConversationService:
                 customer = await get_or_create_customer(db, turn.customer_key, language)
             now = utcnow()
             if session is not None and is_idle(session, now, self._idle_minutes):
-                await change_state(db, session, SessionState.CLOSED, "closed", {"by": "idle"})
-                session = None
+                session = await _close_idle(db, session)
             if session is None:
                 session = await open_session(db, customer, turn.channel, language)
             elif written_in is not None and written_in != session.language:
                 await switch_language(db, session, written_in)
             # Idleness is measured from the customer's last message, not the bot's last reply.
             session.last_activity_at = now
-            message = add_message(db, session.id, "in", "customer", text, turn.metadata or None)
+            message = add_message(
+                db, session.id, Direction.IN, MessageAuthor.CUSTOMER, text, turn.metadata or None
+            )
         self._bus.publish(message_event(message))
         return session
 
     async def _while_with_people(self, session: ConversationSession, text: str) -> TurnResult:
-        if session.state != SessionState.QUEUED.value:
+        if session.state != SessionState.QUEUED:
             # With an operator: the operator answers live; nothing automatic in between.
             return TurnResult(session.id, session.state, ())
         if text == BACK_TO_BOT:
@@ -172,7 +168,7 @@ class ConversationService:
         if asked_for_phone:
             return await self._take_callback_phone(session, text)
         reply = Reply(self._messages.get("waiting_for_operator", session.language))
-        await self._store_replies(session, "system", (reply,))
+        await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
         return TurnResult(session.id, session.state, (reply,))
 
     async def abandon_stale_waits(self, timeout: timedelta) -> int:
@@ -186,21 +182,26 @@ class ConversationService:
 
     async def _abandon(self, ticket_id: int) -> None:
         async with self._sessions() as db, db.begin():
-            ticket = await db.get(HandoffTicket, ticket_id, with_for_update=True)
-            if ticket is None or ticket.status != "queued":
+            result = await lifecycle.abandon(db, ticket_id)
+            if not result.done:
                 return  # claimed meanwhile
-            session = await db.get(ConversationSession, ticket.session_id)
-            assert session is not None
-            ticket.status, ticket.closed_at, ticket.disposition = "closed", utcnow(), "abandoned"
-            await change_state(
-                db, session, SessionState.CLOSED, "abandoned", {"ticket_id": ticket.id, "by": "timeout"}
-            )
-            note = add_message(
-                db, session.id, "out", "system", self._messages.get("queue_timeout", session.language)
-            )
+            assert result.session is not None
+            lang = result.session.language
+            note = self._system_note(db, result.session.id, self._messages.get("queue_timeout", lang))
         logger.info("wait timed out ticket_id=%s", ticket_id)
-        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
+        self._publish(result)
         self._bus.publish(message_event(note))
+
+    def _publish(self, result: lifecycle.Result) -> None:
+        event = lifecycle.live_event(result)
+        if event is not None:
+            self._bus.publish(event)
+
+    @staticmethod
+    def _system_note(
+        db: AsyncSession, session_id: int, text: str, payload: dict[str, Any] | None = None
+    ) -> Message:
+        return add_message(db, session_id, Direction.OUT, MessageAuthor.SYSTEM, text, payload)
 
     async def _announce_position(self, session: ConversationSession) -> Reply:
         """Tell a customer who just joined the queue where they stand, with the way back to the bot."""
@@ -219,9 +220,7 @@ class ConversationService:
         lang = session.language
         text = self._messages.get("queue_position", lang, position=str(position), minutes=str(minutes))
         button = {"title": self._messages.get("back_to_bot_button", lang), "payload": BACK_TO_BOT}
-        return add_message(
-            db, session.id, "out", "system", text, {"buttons": [button], "queue_position": position}
-        )
+        return self._system_note(db, session.id, text, {"buttons": [button], "queue_position": position})
 
     async def announce_queue_positions(self, min_interval: timedelta) -> int:
         """Waiting customers whose place changed hear it, at most once per `min_interval`.
@@ -249,7 +248,7 @@ class ConversationService:
                 sessions = await db.scalars(
                     select(ConversationSession).where(
                         ConversationSession.id.in_(batch),
-                        ConversationSession.state == SessionState.QUEUED.value,
+                        ConversationSession.state == SessionState.QUEUED,
                     )
                 )
                 notices = [self._position_notice(db, s, batch[s.id], wait) for s in sessions]
@@ -265,36 +264,36 @@ class ConversationService:
             await self._rasa.resume(session.rasa_sender_id)
         except DialogueUnavailable:
             reply = Reply(self._messages.get("bot_still_unavailable", session.language))
-            await self._store_replies(session, "system", (reply,))
+            await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
             return TurnResult(session.id, session.state, (reply,))
         async with self._sessions() as db, db.begin():
-            ticket = await ticket_of_session(db, session.id)
-            current = await db.get(ConversationSession, session.id)
-            assert ticket is not None and current is not None
-            ticket.status, ticket.closed_at, ticket.disposition = "closed", utcnow(), "abandoned"
-            await record_event(
-                db, current, "abandoned", current.state, current.state,
-                {"ticket_id": ticket.id, "by": "customer"},
-            )  # fmt: skip
-            await change_state(db, current, SessionState.BOT, "returned_to_bot", {"ticket_id": ticket.id})
-        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket.id}))
+            result = await lifecycle.leave_queue(db, session.id)
+        if not result.done:
+            # An operator claimed the session meanwhile: they answer, and the customer saw them join.
+            state = result.session.state if result.session is not None else session.state
+            return TurnResult(session.id, state, ())
+        self._publish(result)
         reply = Reply(self._messages.get("left_queue", session.language))
-        await self._store_replies(session, "system", (reply,))
-        return TurnResult(session.id, SessionState.BOT.value, (reply,))
+        await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
+        return TurnResult(session.id, SessionState.BOT, (reply,))
 
     async def _after_escalation(self, session: ConversationSession) -> Reply:
         """Open: the customer hears their place in the queue. Closed: nobody would answer, so a
         callback is offered (the ticket stays queued in case the customer prefers to wait)."""
         if self._hours.is_open(utcnow()):
             return await self._announce_position(session)
-        return await self._offer_callback(session.id, "closed")
+        offer = await self._offer_callback(session.id, "closed")
+        # Claimed already (an operator was quick): the position would say nothing either.
+        return offer if offer is not None else await self._announce_position(session)
 
-    async def _offer_callback(self, session_id: int, why: str) -> Reply:
+    async def _offer_callback(self, session_id: int, why: str) -> Reply | None:
+        """None when the customer no longer waits (claimed a moment ago): nothing is offered."""
         async with self._sessions() as db, db.begin():
-            session = await db.get(ConversationSession, session_id)
-            ticket = await ticket_of_session(db, session_id)
-            assert session is not None and ticket is not None
-            lang = session.language
+            result = await lifecycle.offer_callback(db, session_id, why)
+            if not result.done:
+                return None
+            assert result.session is not None
+            lang = result.session.language
             if why == "closed":
                 opening = self._when(self._hours.next_opening(utcnow()), lang)
                 text = self._messages.get("closed_offer_callback", lang, opening=opening)
@@ -305,17 +304,7 @@ class ConversationService:
                 self._messages.get("back_to_bot_button", lang),
             )
             buttons = callback_buttons(titles, BACK_TO_BOT)
-            message = add_message(
-                db, session_id, "out", "system", text, {"buttons": buttons, "callback_offer": why}
-            )
-            await record_event(
-                db,
-                session,
-                "callback_offered",
-                session.state,
-                session.state,
-                {"ticket_id": ticket.id, "why": why},
-            )
+            message = self._system_note(db, session_id, text, {"buttons": buttons, "callback_offer": why})
         self._bus.publish(message_event(message))
         return Reply(text, tuple(Button(**b) for b in buttons))
 
@@ -336,14 +325,16 @@ class ConversationService:
             offered = set(
                 await db.scalars(
                     select(SessionEvent.session_id).where(
-                        SessionEvent.session_id.in_(waiting), SessionEvent.kind == "callback_offered"
+                        SessionEvent.session_id.in_(waiting),
+                        SessionEvent.kind == SessionEventKind.CALLBACK_OFFERED,
                     )
                 )
             )
         due = [session_id for session_id in waiting if session_id not in offered]
+        made = 0
         for session_id in due:
-            await self._offer_callback(session_id, "long_wait")
-        return len(due)
+            made += await self._offer_callback(session_id, "long_wait") is not None
+        return made
 
     async def _accept_callback(self, session: ConversationSession) -> TurnResult:
         async with self._sessions() as db:
@@ -360,41 +351,36 @@ class ConversationService:
 
     async def _ask_for_phone(self, session: ConversationSession, key: str) -> TurnResult:
         async with self._sessions() as db, db.begin():
-            question = add_message(
-                db, session.id, "out", "system", self._messages.get(key, session.language),
-                {"awaiting": AWAITING_PHONE},
-            )  # fmt: skip
+            text = self._messages.get(key, session.language)
+            question = self._system_note(db, session.id, text, {"awaiting": AWAITING_PHONE})
         self._bus.publish(message_event(question))
         return TurnResult(session.id, session.state, (Reply(question.text),))
 
     async def _confirm_callback(self, session: ConversationSession, phone: str) -> TurnResult:
         confirmation = await self._convert_to_callback(session.id, phone)
         if confirmation is None:  # an operator claimed the session meanwhile and is answering
-            return TurnResult(session.id, SessionState.OPERATOR.value, ())
-        return TurnResult(session.id, SessionState.CLOSED.value, (Reply(confirmation.text),))
+            return TurnResult(session.id, SessionState.OPERATOR, ())
+        return TurnResult(session.id, SessionState.CLOSED, (Reply(confirmation.text),))
 
     async def _convert_to_callback(self, session_id: int, phone: str) -> Message | None:
         """The waiting ticket becomes a callback task, due now or when the centre opens again."""
         now = utcnow()
         due = now if self._hours.is_open(now) else (self._hours.next_opening(now) or now)
         async with self._sessions() as db, db.begin():
-            session = await db.get(ConversationSession, session_id, with_for_update=True)
-            ticket = await ticket_of_session(db, session_id)
-            assert session is not None
-            if ticket is None or ticket.status != "queued":
+            result = await lifecycle.convert_to_callback(db, session_id, phone, due)
+            if not result.done:
                 return None
-            await register_callback(db, session, ticket, phone, due)
-            lang = session.language
+            assert result.session is not None and result.ticket is not None
+            lang = result.session.language
             when = (
                 self._messages.get("callback_soon", lang)
                 if due <= now
                 else self._messages.get("callback_when_open", lang, opening=self._when(due, lang))
             )
             text = self._messages.get("callback_confirmed", lang, phone=phone, when=when)
-            confirmation = add_message(db, session_id, "out", "system", text)
-            ticket_id = ticket.id
-        logger.info("callback requested ticket_id=%s session_id=%s", ticket_id, session_id)
-        self._bus.publish(LiveEvent("ticket_queued", {"ticket_id": ticket_id, "session_id": session_id}))
+            confirmation = self._system_note(db, session_id, text)
+        logger.info("callback requested ticket_id=%s session_id=%s", result.ticket.id, session_id)
+        self._publish(result)
         self._bus.publish(message_event(confirmation))
         return confirmation
 
@@ -411,7 +397,7 @@ class ConversationService:
             phone = phone or await known_phone(db, session)
         if phone is None:
             raise ValueError("no number to call back")
-        if session.state != SessionState.QUEUED.value or ticket is None or ticket.status != "queued":
+        if session.state != SessionState.QUEUED or ticket is None or ticket.status != TicketStatus.QUEUED:
             await self.escalate(session_id, reason=reason, topic=topic, summary=summary)
         if await self._convert_to_callback(session_id, phone) is None:
             raise LookupError(f"session {session_id} was claimed by an operator meanwhile")
@@ -437,12 +423,13 @@ class ConversationService:
             )
             if latest is None or not await survey_pending(db, latest.id):
                 return None
-            add_message(db, latest.id, "in", "customer", text)
+            add_message(db, latest.id, Direction.IN, MessageAuthor.CUSTOMER, text)
             await record_event(
-                db, latest, "survey_answered", latest.state, latest.state, {"rating": int(rating)}
-            )
+                db, latest, SessionEventKind.SURVEY_ANSWERED, latest.state, latest.state,
+                {"rating": int(rating)},
+            )  # fmt: skip
             thanks = Reply(self._messages.get("survey_thanks", latest.language))
-            add_message(db, latest.id, "out", "system", thanks.text)
+            self._system_note(db, latest.id, thanks.text)
         return TurnResult(latest.id, latest.state, (thanks,))
 
     async def _ask_bot(self, session: ConversationSession, turn: InboundTurn, text: str) -> TurnResult:
@@ -453,38 +440,38 @@ class ConversationService:
             logger.warning("bot unavailable sender_id=%s: %s", session.rasa_sender_id, exc)
             return await self._bot_failed(session, str(exc))
         replies, handoff = parse_bot_replies(raw)
-        await self._store_replies(session, "bot", replies)
+        await self._store_replies(session, MessageAuthor.BOT, replies)
         if handoff is not None:
             await self.escalate(
                 session.id,
                 reason=str(handoff.get("reason") or "customer_request"),
-                topic=str(handoff.get("topic") or "general"),
+                topic=str(handoff.get("topic") or Topic.GENERAL),
                 summary=str(handoff.get("summary") or ""),
             )
             notice = await self._after_escalation(session)
-            return TurnResult(session.id, SessionState.QUEUED.value, (*replies, notice))
+            return TurnResult(session.id, SessionState.QUEUED, (*replies, notice))
         return TurnResult(session.id, session.state, replies)
 
     async def _bot_failed(self, session: ConversationSession, error: str) -> TurnResult:
         """A holding reply, and a person takes over: the customer is never left without an answer."""
         reply = Reply(self._messages.get("bot_unavailable", session.language))
-        await self._store_replies(session, "system", (reply,))
+        await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
         await self.escalate(
             session.id,
             reason="bot_unavailable",
-            topic="general",
+            topic=Topic.GENERAL,
             summary=f"The bot failed to answer ({error[:120]}); the customer got a holding reply.",
         )
         notice = await self._after_escalation(session)
-        return TurnResult(session.id, SessionState.QUEUED.value, (reply, notice))
+        return TurnResult(session.id, SessionState.QUEUED, (reply, notice))
 
     async def _store_replies(
-        self, session: ConversationSession, author: str, replies: tuple[Reply, ...]
+        self, session: ConversationSession, author: MessageAuthor, replies: tuple[Reply, ...]
     ) -> None:
         async with self._sessions() as db, db.begin():
             stored = [
                 add_message(
-                    db, session.id, "out", author, reply.text,
+                    db, session.id, Direction.OUT, author, reply.text,
                     {"buttons": [asdict(b) for b in reply.buttons]} if reply.buttons else None,
                 )
                 for reply in replies
@@ -504,13 +491,13 @@ class ConversationService:
         async with self._sessions() as db:
             session = await latest_session(db, customer_key)
             if session is None:
-                return SessionState.CLOSED.value, []
+                return SessionState.CLOSED, []
             rows = await db.scalars(
                 select(Message)
                 .join(ConversationSession, ConversationSession.id == Message.session_id)
                 .where(
                     ConversationSession.customer_id == session.customer_id,
-                    Message.direction == "out",
+                    Message.direction == Direction.OUT,
                     Message.id > after_id,
                 )
                 .order_by(Message.id)
@@ -527,27 +514,25 @@ class ConversationService:
             raise LookupError(f"no session {session_id}")
         # Ask Rasa before opening the transaction: no HTTP call while rows are locked.
         dialogue = await dialogue_state(self._rasa, sender_id)
+
+        async def card(session: ConversationSession) -> dict[str, Any]:
+            return await build_card(db, session, dialogue, reason=reason, topic=topic, summary=summary)
+
         async with self._sessions() as db, db.begin():
-            session = await db.get(ConversationSession, session_id, with_for_update=True)
-            assert session is not None
-            card = await build_card(db, session, dialogue, reason=reason, topic=topic, summary=summary)
-            ticket = HandoffTicket(
-                session_id=session.id,
-                reason=reason,
-                topic=topic,
-                summary=summary,
-                language=session.language,
-                card=card,
+            result = await lifecycle.queue(
+                db, session_id, reason=reason, topic=topic, summary=summary, card=card
             )
-            db.add(ticket)
-            await db.flush()
-            await change_state(
-                db, session, SessionState.QUEUED, "handoff_requested",
-                {"reason": reason, "topic": topic, "ticket_id": ticket.id},
-            )  # fmt: skip
-            logger.info("session queued session_id=%s reason=%s ticket_id=%s", session.id, reason, ticket.id)
-        self._bus.publish(LiveEvent("ticket_queued", {"ticket_id": ticket.id, "session_id": session_id}))
-        return ticket.id
+        if result.outcome is lifecycle.Outcome.NOT_FOUND:
+            raise LookupError(result.why)
+        if result.outcome is lifecycle.Outcome.NOT_ALLOWED:
+            raise TransitionRefused(f"session {session_id} cannot be queued: {result.why}")
+        assert result.ticket is not None
+        logger.info(
+            "session queued session_id=%s reason=%s ticket_id=%s outcome=%s",
+            session_id, reason, result.ticket.id, result.outcome,
+        )  # fmt: skip
+        self._publish(result)
+        return result.ticket.id
 
     async def handle_media(self, turn: InboundTurn, ack_key: str) -> TurnResult:
         """A file, sticker or contact: stored (its description in `text`, the file in `metadata`)
@@ -555,9 +540,9 @@ class ConversationService:
         With people, the ack is the `<ack_key>_with_people` message, since the operator will look."""
         async with self._locks.hold(turn.customer_key):
             session = await self._store_inbound(turn, turn.text.strip() or "[file]")
-            key = ack_key if session.state == SessionState.BOT.value else f"{ack_key}_with_people"
+            key = ack_key if session.state == SessionState.BOT else f"{ack_key}_with_people"
             reply = Reply(self._messages.get(key, session.language))
-            await self._store_replies(session, "system", (reply,))
+            await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
             return TurnResult(session.id, session.state, (reply,))
 
     # --- Phone calls (ivr/): a call is a session from the moment it is answered -----------------
@@ -573,8 +558,7 @@ class ConversationService:
                 await fill_customer_card(db, customer.id, None, verified_phone=phone)
             now = utcnow()
             if session is not None and is_idle(session, now, self._idle_minutes):
-                await change_state(db, session, SessionState.CLOSED, "closed", {"by": "idle"})
-                session = None
+                session = await _close_idle(db, session)
             if session is None:
                 session = await open_session(db, customer, channel, language)
             session.last_activity_at = now
@@ -592,21 +576,26 @@ class ConversationService:
         async with self._sessions() as db, db.begin():
             stored = []
             if heard:
-                stored.append(add_message(db, session_id, "in", "customer", heard, metadata or None))
+                stored.append(
+                    add_message(db, session_id, Direction.IN, MessageAuthor.CUSTOMER, heard, metadata or None)
+                )
             if said:
-                stored.append(add_message(db, session_id, "out", "bot", said))
+                stored.append(add_message(db, session_id, Direction.OUT, MessageAuthor.BOT, said))
         for message in stored:
             self._bus.publish(message_event(message))
 
     async def end_call(self, session_id: int, *, abandoned: bool, by: str) -> None:
         """The call is over: a session still with the bot closes; a silent line counts as abandoned.
         A queued session stays queued (the operator calls back or takes the transferred call)."""
+        kind = SessionEventKind.ABANDONED if abandoned else SessionEventKind.CLOSED
         async with self._sessions() as db, db.begin():
-            session = await db.get(ConversationSession, session_id, with_for_update=True)
-            if session is None or session.state != SessionState.BOT.value:
-                return
-            kind = "abandoned" if abandoned else "closed"
-            await change_state(db, session, SessionState.CLOSED, kind, {"by": by})
+            await lifecycle.end_bot_session(db, session_id, kind, by)
+
+
+async def _close_idle(db: AsyncSession, session: ConversationSession) -> ConversationSession | None:
+    """None when the idle session closed; the session as it is now when it changed meanwhile."""
+    result = await lifecycle.end_bot_session(db, session.id, SessionEventKind.CLOSED, "idle")
+    return None if result.done else result.session
 
 
 def parse_bot_replies(raw: list[dict[str, Any]]) -> tuple[tuple[Reply, ...], dict[str, Any] | None]:

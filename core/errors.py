@@ -11,3 +11,7 @@ class DialogueUnavailable(FrontlineError):
 
 class InvalidTurn(FrontlineError):
     """A customer turn that cannot be accepted (empty, too long)."""
+
+
+class TransitionRefused(FrontlineError):
+    """A session or ticket is not in a state the requested change can start from."""

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from core.kinds import LiveEventKind
+
 logger = logging.getLogger(__name__)
 
 SUBSCRIBER_QUEUE = 1000
@@ -17,7 +19,7 @@ SUBSCRIBER_QUEUE = 1000
 
 @dataclass(frozen=True)
 class LiveEvent:
-    kind: str  # ticket_queued, ticket_claimed, ticket_closed, message
+    kind: LiveEventKind
     data: dict[str, Any]
 
 
@@ -49,7 +51,7 @@ class EventBus:
 def message_event(message: Any) -> LiveEvent:
     """A stored message as a live event (after its transaction committed, so it has an id)."""
     return LiveEvent(
-        "message",
+        LiveEventKind.MESSAGE,
         {
             "session_id": message.session_id,
             "message": {

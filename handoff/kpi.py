@@ -17,6 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from core.kinds import SessionEventKind as Kind
+from core.models import SessionState
+
 GroupBy = Literal["day", "operator", "topic", "language"]
 
 DEFAULT_SERVICE_LEVEL_SECONDS = 20.0
@@ -29,7 +32,7 @@ class EventRow:
     """One row of `session_events`; `at` is timezone-aware UTC, `to_state` the session's new state."""
 
     session_id: int
-    kind: str
+    kind: Kind
     at: datetime
     detail: Mapping[str, Any] = field(default_factory=dict)
     to_state: str | None = None
@@ -217,13 +220,14 @@ class _SessionWalk:
         self._closed = False
 
     def apply(self, event: EventRow) -> None:
-        handler: Callable[[EventRow], None] | None = getattr(self, f"_on_{event.kind}", None)
-        # Other kinds (first_operator_reply, offered, callback_claimed, ...) are history, not figures.
+        # A kind that is not a SessionEventKind raises here: it must not drop out of the figures.
+        kind = Kind(event.kind)
+        handler = _HANDLERS.get(kind)
         if handler is not None:
-            handler(event)
+            handler(self, event)
         # A wait that times out closes the session ("abandoned" -> closed); a customer who leaves
         # the queue for the bot does not, so the new state decides, not the kind.
-        if event.kind == "closed" or event.to_state == "closed":
+        if kind is Kind.CLOSED or event.to_state == SessionState.CLOSED:
             self._close(event.at)
 
     def _on_opened(self, event: EventRow) -> None:
@@ -290,6 +294,33 @@ class _SessionWalk:
         if not self._closed:
             self._closed = True
             self._facts.closes.append(_Close(self._session_id, at, contained=not self._had_handoff))
+
+
+_HANDLERS: dict[Kind, Callable[[_SessionWalk, EventRow], None]] = {
+    Kind.OPENED: _SessionWalk._on_opened,
+    Kind.HANDOFF_REQUESTED: _SessionWalk._on_handoff_requested,
+    Kind.CLAIMED: _SessionWalk._on_claimed,
+    Kind.TRANSFERRED: _SessionWalk._on_transferred,
+    Kind.ABANDONED: _SessionWalk._on_abandoned,
+    Kind.CALLBACK_REQUESTED: _SessionWalk._on_callback_requested,
+    Kind.RETURNED_TO_BOT: _SessionWalk._on_returned_to_bot,
+    Kind.CLOSED: _SessionWalk._on_closed,
+    Kind.SURVEY_ANSWERED: _SessionWalk._on_survey_answered,
+}
+# Kinds that are history, not figures; with _HANDLERS they cover every kind (a test checks).
+HISTORY_ONLY = frozenset(
+    {
+        Kind.LANGUAGE_CHANGED,
+        Kind.OFFERED,
+        Kind.FIRST_OPERATOR_REPLY,
+        Kind.CALLBACK_OFFERED,
+        Kind.CALLBACK_CLAIMED,
+        Kind.CALLBACK_TRANSFERRED,
+        Kind.CALLBACK_CLOSED,
+        Kind.SURVEY_ASKED,
+    }
+)
+FIGURE_KINDS = frozenset(_HANDLERS)
 
 
 def _mark_repeats(closes: list[_Close], sessions: Sequence[SessionRow], opens: list[_Open]) -> list[_Close]:

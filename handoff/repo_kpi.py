@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import Select, case, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.kinds import SessionEventKind as Kind
 from core.models import ConversationSession, HandoffTicket, SessionEvent
 from core.repo.tickets import aware
 from handoff.kpi import EventRow, KpiData, Period, SessionRow, TicketRow
 
 # Event kinds after which a session waits for an operator, and those that end the wait. A transfer
 # may or may not re-queue (to a topic or to a person): loading one session too many is harmless.
-_STARTS_WAITING = ("handoff_requested", "transferred")
-_ENDS_WAITING = ("claimed", "abandoned", "closed", "callback_requested")
+_STARTS_WAITING = (Kind.HANDOFF_REQUESTED, Kind.TRANSFERRED)
+_ENDS_WAITING = (Kind.CLAIMED, Kind.ABANDONED, Kind.CLOSED, Kind.CALLBACK_REQUESTED)
 
 
 async def load_kpi_data(db: AsyncSession, period: Period) -> KpiData:
@@ -59,7 +60,7 @@ async def load_kpi_data(db: AsyncSession, period: Period) -> KpiData:
         ).where(HandoffTicket.session_id.in_(wanted))
     )
     return KpiData(
-        events=[EventRow(sid, kind, aware(at), _detail(det), to) for sid, kind, at, det, to in events],
+        events=[EventRow(sid, Kind(kind), aware(at), _detail(det), to) for sid, kind, at, det, to in events],
         sessions=[SessionRow(sid, cid, ch, lang, aware(at)) for sid, cid, ch, lang, at in sessions],
         tickets=[TicketRow(*row) for row in tickets],
     )

@@ -9,12 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
+from core import lifecycle
 from core.dialogue import RasaClient
 from core.events import EventBus, LiveEvent, message_event
+from core.kinds import (
+    OPERATOR_DISPOSITIONS,
+    Direction,
+    Disposition,
+    LiveEventKind,
+    MessageAuthor,
+    SessionEventKind,
+)
 from core.messages import SystemMessages
 from core.models import (
     ConversationSession,
@@ -23,13 +31,12 @@ from core.models import (
     Operator,
     OperatorToken,
     SessionEvent,
-    SessionState,
     TicketKind,
     TicketNote,
     TicketStatus,
     utcnow,
 )
-from core.repo.sessions import add_message, change_state, record_event, transcript
+from core.repo.sessions import add_message, record_event, transcript
 from core.repo.tickets import aware
 from handoff.errors import NotYourTicket, TicketConflict, TicketNotFound
 from handoff.offers import Candidate, idle_since, longest_idle
@@ -38,14 +45,12 @@ from handoff.presence import Presence
 
 logger = logging.getLogger(__name__)
 
-LOGGED_OUT = "logged_out"  # a live event for the log-in's own streams only
+LOGGED_OUT = LiveEventKind.LOGGED_OUT  # a live event for the log-in's own streams only
 
 # A remembered token is re-checked against the database this often (expiry, deleted operators).
 TOKEN_CACHE_TTL = timedelta(seconds=30)
 TOKEN_CACHE_SIZE = 10_000
-# The claiming operator's other tickets, counted against their limit inside the claim's UPDATE.
-_MINE = aliased(HandoffTicket, name="mine")
-DISPOSITIONS = frozenset({"resolved", "not_resolved", "callback_needed", "spam"})
+DISPOSITIONS = OPERATOR_DISPOSITIONS
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class HandoffService:
         self._messages = messages
         self._token_ttl = token_ttl
         # SQLite has one writer at a time and makes the others sleep and retry: queueing claims
-        # in-process instead keeps them fast. The conditional UPDATE stays the real guard.
+        # in-process instead keeps them fast. The lifecycle's lock and state check stay the guard.
         self._claim_lock: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if serialize_claims else contextlib.nullcontext()
         )
@@ -155,7 +160,7 @@ class HandoffService:
             return 0
         now = utcnow()
         expired = now - self._offer_timeout
-        made: list[tuple[int, int, int]] = []
+        made: list[lifecycle.Result] = []
         async with self._sessions() as db, db.begin():
             candidates = {c.operator_id: c for c in await _offer_candidates(db, online, expired)}
             waiting = await db.scalars(
@@ -173,22 +178,18 @@ class HandoffService:
                 chosen = chosen or longest_idle(candidates.values(), ticket.topic, ticket.language)
                 if chosen is None:
                     continue
-                ticket.offered_to, ticket.offered_at = chosen.operator_id, now
-                del candidates[chosen.operator_id]  # one open offer per operator
-                session = await _session_of(db, ticket)
-                await record_event(
-                    db, session, "offered", session.state, session.state,
-                    {"ticket_id": ticket.id, "operator_id": chosen.operator_id},
-                )  # fmt: skip
-                made.append((ticket.id, ticket.session_id, chosen.operator_id))
-        for ticket_id, session_id, operator_id in made:
-            self._bus.publish(
-                LiveEvent(
-                    "ticket_offered",
-                    {"ticket_id": ticket_id, "session_id": session_id, "operator_id": operator_id},
-                )
-            )
+                result = await lifecycle.offer(db, ticket.id, chosen.operator_id)
+                if result.done:
+                    del candidates[chosen.operator_id]  # one open offer per operator
+                    made.append(result)
+        for result in made:
+            self._publish(result)
         return len(made)
+
+    def _publish(self, result: lifecycle.Result) -> None:
+        event = lifecycle.live_event(result)
+        if event is not None:
+            self._bus.publish(event)
 
     async def callbacks(self, *, include_closed: bool = False) -> list[HandoffTicket]:
         """Callback tasks, the ones due first; closed ones too when asked (the day's record)."""
@@ -217,69 +218,41 @@ class HandoffService:
 
     async def claim(self, ticket_id: int, operator: Operator) -> HandoffTicket:
         """Atomic: of several operators claiming at once exactly one wins, on SQLite and PostgreSQL."""
-        now = utcnow()
-        active = (
-            select(func.count())
-            .select_from(_MINE)
-            .where(_MINE.operator_id == operator.id, _MINE.status == TicketStatus.ASSIGNED.value)
-            .scalar_subquery()
-        )
+        expired = utcnow() - self._offer_timeout
         async with self._claim_lock, self._sessions() as db, db.begin():
-            result = await db.execute(
-                update(HandoffTicket)
-                .where(
-                    HandoffTicket.id == ticket_id,
-                    HandoffTicket.status == TicketStatus.QUEUED.value,
-                    active < operator.max_sessions,
-                    # An auto-offered ticket is reserved for its operator for a few seconds.
-                    or_(
-                        HandoffTicket.offered_to.is_(None),
-                        HandoffTicket.offered_to == operator.id,
-                        HandoffTicket.offered_at < now - self._offer_timeout,
-                    ),
-                )
-                .values(status=TicketStatus.ASSIGNED.value, operator_id=operator.id, claimed_at=now)
-                .returning(HandoffTicket)
-                .execution_options(synchronize_session=False)
-            )
-            ticket = result.scalar_one_or_none()
-            if ticket is None:
-                raise TicketConflict(_why_not_claimed(await _ticket(db, ticket_id), operator))
-            session = await _session_of(db, ticket)
+            result = await lifecycle.claim(db, ticket_id, operator, expired)
+            _raise_unless_done(result, operator)
+            assert result.session is not None and result.ticket is not None
             joined = None
-            if ticket.kind == TicketKind.CALLBACK.value:
-                # A task, not a live conversation: the customer hears from the operator by phone.
-                await record_event(
-                    db, session, "callback_claimed", session.state, session.state,
-                    {"ticket_id": ticket.id, "operator_id": operator.id},
-                )  # fmt: skip
-            else:
-                await change_state(
-                    db, session, SessionState.OPERATOR, "claimed",
-                    {"ticket_id": ticket.id, "operator_id": operator.id},
-                )  # fmt: skip
-                joined = add_message(
-                    db, session.id, "out", "system",
-                    self._messages.get("operator_joined", session.language, name=operator.display_name),
-                )  # fmt: skip
+            if result.ticket.kind == TicketKind.SESSION:
+                text = self._messages.get(
+                    "operator_joined", result.session.language, name=operator.display_name
+                )
+                joined = _system_note(db, result.session.id, text)
         logger.info("ticket claimed ticket_id=%s operator_id=%s", ticket_id, operator.id)
-        self._bus.publish(LiveEvent("ticket_claimed", {"ticket_id": ticket_id, "operator_id": operator.id}))
+        self._publish(result)
         if joined is not None:
             self._bus.publish(message_event(joined))
-        return ticket
+        return result.ticket
 
     async def reply(self, ticket_id: int, operator: Operator, text: str) -> Message:
         async with self._sessions() as db, db.begin():
             ticket = await _own_ticket(db, ticket_id, operator)
             _live_conversation(ticket)
             session = await _session_of(db, ticket)
-            if not await _has_event(db, session.id, "first_operator_reply", ticket.id):
+            first = SessionEventKind.FIRST_OPERATOR_REPLY
+            if not await _has_event(db, session.id, first, ticket.id):
                 await record_event(
-                    db, session, "first_operator_reply", session.state, session.state,
+                    db, session, first, session.state, session.state,
                     {"ticket_id": ticket.id, "operator_id": operator.id},
                 )  # fmt: skip
             message = add_message(
-                db, session.id, "out", "operator", text, {"operator": operator.display_name}
+                db,
+                session.id,
+                Direction.OUT,
+                MessageAuthor.OPERATOR,
+                text,
+                {"operator": operator.display_name},
             )
         self._bus.publish(message_event(message))
         return message
@@ -296,22 +269,16 @@ class HandoffService:
             raise ValueError(f"disposition must be one of {sorted(DISPOSITIONS)}")
         told: list[Message] = []
         async with self._sessions() as db, db.begin():
-            ticket = await _own_ticket(db, ticket_id, operator)
-            session = await _session_of(db, ticket)
-            _finish(ticket, disposition)
-            if ticket.kind == TicketKind.CALLBACK.value:
-                # The conversation ended when the callback was booked; only the task is done now.
-                await record_event(
-                    db, session, "callback_closed", session.state, session.state,
-                    {"ticket_id": ticket.id, "operator_id": operator.id, "disposition": disposition},
-                )  # fmt: skip
-            else:
-                told = await self._end_conversation(db, session, ticket, operator, disposition)
-        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
+            result = await lifecycle.close(db, ticket_id, operator, Disposition(disposition))
+            _raise_unless_done(result, operator)
+            assert result.session is not None and result.ticket is not None
+            if result.ticket.kind == TicketKind.SESSION:
+                told = await self._say_goodbye(db, result.session, result.ticket, operator, disposition)
+        self._publish(result)
         for message in told:
             self._bus.publish(message_event(message))
 
-    async def _end_conversation(
+    async def _say_goodbye(
         self,
         db: AsyncSession,
         session: ConversationSession,
@@ -320,25 +287,26 @@ class HandoffService:
         disposition: str,
     ) -> list[Message]:
         """The customer is told the operator left and, unless it was spam, asked for a rating."""
+        lang = session.language
         told = [
-            add_message(
-                db, session.id, "out", "system",
-                self._messages.get("operator_left", session.language, name=operator.display_name),
+            _system_note(
+                db, session.id, self._messages.get("operator_left", lang, name=operator.display_name)
             )
-        ]  # fmt: skip
-        await change_state(
-            db, session, SessionState.CLOSED, "closed",
-            {"by": "operator", "ticket_id": ticket.id, "disposition": disposition},
-        )  # fmt: skip
-        if disposition != "spam":
+        ]
+        if disposition != Disposition.SPAM:
+            buttons = [{"title": str(n), "payload": str(n)} for n in range(1, 6)]
             told.append(
-                add_message(
-                    db, session.id, "out", "system", self._messages.get("survey_question", session.language),
-                    {"buttons": [{"title": str(n), "payload": str(n)} for n in range(1, 6)]},
+                _system_note(
+                    db, session.id, self._messages.get("survey_question", lang), {"buttons": buttons}
                 )
-            )  # fmt: skip
+            )
             await record_event(
-                db, session, "survey_asked", session.state, session.state, {"ticket_id": ticket.id}
+                db,
+                session,
+                SessionEventKind.SURVEY_ASKED,
+                session.state,
+                session.state,
+                {"ticket_id": ticket.id},
             )
         return told
 
@@ -348,38 +316,21 @@ class HandoffService:
         """To a named colleague (assigned at once) or back to the queue under another skill."""
         if (to_login is None) == (to_topic is None):
             raise ValueError("transfer to exactly one of: an operator, a topic")
+        note = None
         async with self._sessions() as db, db.begin():
-            ticket = await _own_ticket(db, ticket_id, operator)
-            session = await _session_of(db, ticket)
-            detail: dict[str, Any] = {"ticket_id": ticket.id, "from_operator_id": operator.id}
             if to_login is not None:
-                colleague = await db.scalar(select(Operator).where(Operator.login == to_login))
-                if colleague is None:
-                    raise TicketNotFound(f"no operator {to_login!r}")
-                ticket.operator_id = colleague.id
-                detail["to_operator_id"] = colleague.id
-                to_state = SessionState.OPERATOR
+                result = await lifecycle.transfer_to_operator(db, ticket_id, operator, to_login)
             else:
-                ticket.status, ticket.operator_id, ticket.topic = (
-                    TicketStatus.QUEUED.value,
-                    None,
-                    str(to_topic),
-                )
-                detail["to_topic"] = to_topic
-                to_state = SessionState.QUEUED
-            note = None
-            if ticket.kind == TicketKind.CALLBACK.value:
-                await record_event(db, session, "callback_transferred", session.state, session.state, detail)
-            else:
-                await change_state(db, session, to_state, "transferred", detail)
-                note = add_message(
-                    db, session.id, "out", "system", self._messages.get("transferred", session.language)
-                )
-        kind = "ticket_queued" if to_topic else "ticket_claimed"
-        self._bus.publish(LiveEvent(kind, {"ticket_id": ticket_id, "session_id": ticket.session_id}))
+                result = await lifecycle.transfer_to_topic(db, ticket_id, operator, str(to_topic))
+            _raise_unless_done(result, operator)
+            assert result.session is not None and result.ticket is not None
+            if result.ticket.kind == TicketKind.SESSION:
+                text = self._messages.get("transferred", result.session.language)
+                note = _system_note(db, result.session.id, text)
+        self._publish(result)
         if note is not None:
             self._bus.publish(message_event(note))
-        return ticket
+        return result.ticket
 
     async def return_to_bot(self, ticket_id: int, operator: Operator) -> None:
         """Hands the session back; Rasa resumes the paused tracker, so the bot keeps what it knew."""
@@ -389,17 +340,13 @@ class HandoffService:
             sender_id = (await _session_of(db, ticket)).rasa_sender_id
         await self._rasa.resume(sender_id)
         async with self._sessions() as db, db.begin():
-            ticket = await _own_ticket(db, ticket_id, operator)
-            session = await _session_of(db, ticket)
-            _finish(ticket, "returned_to_bot")
-            back = add_message(
-                db, session.id, "out", "system", self._messages.get("back_to_bot", session.language)
+            result = await lifecycle.return_to_bot(db, ticket_id, operator)
+            _raise_unless_done(result, operator)
+            assert result.session is not None
+            back = _system_note(
+                db, result.session.id, self._messages.get("back_to_bot", result.session.language)
             )
-            await change_state(
-                db, session, SessionState.BOT, "returned_to_bot",
-                {"ticket_id": ticket.id, "operator_id": operator.id},
-            )  # fmt: skip
-        self._bus.publish(LiveEvent("ticket_closed", {"ticket_id": ticket_id}))
+        self._publish(result)
         self._bus.publish(message_event(back))
 
 
@@ -457,20 +404,30 @@ def _live_conversation(ticket: HandoffTicket) -> None:
         raise TicketConflict(f"a callback task: call the customer at {ticket.callback_phone}, then close it")
 
 
-def _finish(ticket: HandoffTicket, disposition: str) -> None:
-    ticket.status = TicketStatus.CLOSED.value
-    ticket.closed_at = utcnow()
-    ticket.disposition = disposition
+def _raise_unless_done(result: lifecycle.Result, operator: Operator) -> None:
+    """The transition's outcome as the error the routes map to 404, 403 or 409."""
+    if result.outcome is lifecycle.Outcome.NOT_FOUND:
+        raise TicketNotFound(result.why)
+    if result.outcome is lifecycle.Outcome.NOT_YOURS:
+        raise NotYourTicket(result.why)
+    if result.done:
+        return
+    ticket = result.ticket
+    if (
+        ticket is not None
+        and ticket.kind == TicketKind.CALLBACK
+        and result.action is lifecycle.Action.RETURN_TO_BOT
+    ):
+        _live_conversation(ticket)
+    if result.action is lifecycle.Action.CLAIM and ticket is not None and ticket.operator_id == operator.id:
+        raise TicketConflict("already yours")
+    raise TicketConflict(result.why)
 
 
-def _why_not_claimed(ticket: HandoffTicket, operator: Operator) -> str:
-    if ticket.status == TicketStatus.ASSIGNED.value:
-        return "already claimed by another operator" if ticket.operator_id != operator.id else "already yours"
-    if ticket.status == TicketStatus.CLOSED.value:
-        return "the ticket is closed"
-    if ticket.offered_to not in (None, operator.id):
-        return "offered to a colleague for a few seconds; try again if they do not take it"
-    return f"you already handle {operator.max_sessions} sessions"
+def _system_note(
+    db: AsyncSession, session_id: int, text: str, payload: dict[str, Any] | None = None
+) -> Message:
+    return add_message(db, session_id, Direction.OUT, MessageAuthor.SYSTEM, text, payload)
 
 
 async def _ticket(db: AsyncSession, ticket_id: int) -> HandoffTicket:
@@ -493,7 +450,7 @@ async def _session_of(db: AsyncSession, ticket: HandoffTicket) -> ConversationSe
     return session
 
 
-async def _has_event(db: AsyncSession, session_id: int, kind: str, ticket_id: int) -> bool:
+async def _has_event(db: AsyncSession, session_id: int, kind: SessionEventKind, ticket_id: int) -> bool:
     events = await db.scalars(
         select(SessionEvent.detail).where(SessionEvent.session_id == session_id, SessionEvent.kind == kind)
     )

@@ -28,6 +28,7 @@ from bot.telegram.updates import UpdateHandler
 from bot.telegram.workers import ChatWorkers
 from core.conversation import ConversationService
 from core.events import EventBus, LiveEvent
+from core.kinds import Direction, LiveEventKind, MessageAuthor
 from core.messages import SystemMessages
 from core.models import Message
 from core.schemas import Button
@@ -43,7 +44,7 @@ HANDLE_ATTEMPTS = 5
 HANDLE_BACKOFF_S = 1.0
 # Authors whose messages reach the chat outside a customer's turn (the turn's own replies are
 # delivered by the turn's worker).
-RELAYED_AUTHORS = frozenset({"operator", "system"})
+RELAYED_AUTHORS = frozenset({MessageAuthor.OPERATOR, MessageAuthor.SYSTEM})
 SESSION_CACHE_SIZE = 10_000
 
 
@@ -198,7 +199,7 @@ class TelegramChannel:
 
     async def _route(self, event: LiveEvent) -> None:
         message = event.data.get("message") or {}
-        if event.kind != "message" or message.get("direction") != "out":
+        if event.kind != LiveEventKind.MESSAGE or message.get("direction") != Direction.OUT:
             return
         if message.get("author") not in RELAYED_AUTHORS:
             return

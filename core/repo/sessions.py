@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.kinds import Direction, MessageAuthor, SessionEventKind
 from core.models import ConversationSession, Customer, Message, SessionEvent, SessionState, utcnow
 
 
@@ -47,7 +48,7 @@ async def open_session(
     await db.flush()
     # Built from row ids only, so no customer-typed character reaches a Rasa URL.
     session.rasa_sender_id = f"{channel}:{customer.id}:{session.id}"
-    await record_event(db, session, "opened", None, SessionState.BOT.value, {"channel": channel})
+    await record_event(db, session, SessionEventKind.OPENED, None, SessionState.BOT, {"channel": channel})
     return session
 
 
@@ -56,33 +57,24 @@ async def switch_language(db: AsyncSession, session: ConversationSession, langua
     previous = session.language
     session.language = language
     await record_event(
-        db, session, "language_changed", session.state, session.state, {"from": previous, "to": language}
+        db,
+        session,
+        SessionEventKind.LANGUAGE_CHANGED,
+        session.state,
+        session.state,
+        {"from": previous, "to": language},
     )
-
-
-async def change_state(
-    db: AsyncSession,
-    session: ConversationSession,
-    to_state: SessionState,
-    kind: str,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Move a session to a new state and record the change with its time."""
-    from_state = session.state
-    session.state = to_state.value
-    if to_state is SessionState.CLOSED:
-        session.closed_at = utcnow()
-    await record_event(db, session, kind, from_state, to_state.value, detail)
 
 
 async def record_event(
     db: AsyncSession,
     session: ConversationSession,
-    kind: str,
+    kind: SessionEventKind,
     from_state: str | None,
     to_state: str | None,
     detail: dict[str, Any] | None = None,
 ) -> None:
+    """One row of the session's history; a change of state itself goes through core.lifecycle."""
     db.add(
         SessionEvent(
             session_id=session.id,
@@ -105,8 +97,8 @@ def is_idle(session: ConversationSession, now: datetime, idle_minutes: int) -> b
 def add_message(
     db: AsyncSession,
     session_id: int,
-    direction: str,
-    author: str,
+    direction: Direction,
+    author: MessageAuthor,
     text: str,
     payload: dict[str, Any] | None = None,
 ) -> Message:
@@ -159,10 +151,13 @@ async def answered_turn(
         )
     )[::-1]
     for index, message in enumerate(recent):
-        if message.direction == "in" and (message.payload or {}).get(CLIENT_MESSAGE_ID) == client_message_id:
+        if (
+            message.direction == Direction.IN
+            and (message.payload or {}).get(CLIENT_MESSAGE_ID) == client_message_id
+        ):
             replies = []
             for later in recent[index + 1 :]:
-                if later.direction == "in":
+                if later.direction == Direction.IN:
                     break
                 replies.append(later)
             return session, replies

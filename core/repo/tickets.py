@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.kinds import MessageAuthor, SessionEventKind
 from core.models import HandoffTicket, Message, SessionEvent, TicketKind, TicketStatus, utcnow
+from core.queue_wait import Wait, seconds_per_place
 
 DEFAULT_WAIT_PER_POSITION_S = 120.0
 
@@ -39,18 +41,22 @@ async def queue_position(db: AsyncSession, ticket: HandoffTicket) -> int:
 
 
 async def recent_wait_per_position(db: AsyncSession) -> float:
-    """Mean seconds from queued to claimed over the last 24 h, or a default before any claim."""
+    """Seconds a place in the queue took over the last 24 h (see core.queue_wait), or a default
+    before any claim."""
     since = utcnow() - timedelta(hours=24)
-    waits = list(
-        await db.execute(
-            select(HandoffTicket.created_at, HandoffTicket.claimed_at).where(
-                HandoffTicket.claimed_at.is_not(None), HandoffTicket.claimed_at >= since
-            )
+    left = func.coalesce(HandoffTicket.claimed_at, HandoffTicket.closed_at)
+    rows = await db.execute(
+        select(HandoffTicket.id, HandoffTicket.created_at, HandoffTicket.claimed_at, left).where(
+            HandoffTicket.kind == TicketKind.SESSION,
+            or_(HandoffTicket.created_at >= since, left >= since, left.is_(None)),
         )
     )
-    if not waits:
-        return DEFAULT_WAIT_PER_POSITION_S
-    return sum((claimed - created).total_seconds() for created, claimed in waits) / len(waits)
+    waits = [
+        Wait(ticket_id, aware(joined), _aware_or_none(claimed), _aware_or_none(gone))
+        for ticket_id, joined, claimed, gone in rows
+    ]
+    found = seconds_per_place(waits, since)
+    return DEFAULT_WAIT_PER_POSITION_S if found is None else found
 
 
 async def survey_pending(db: AsyncSession, session_id: int) -> bool:
@@ -59,11 +65,11 @@ async def survey_pending(db: AsyncSession, session_id: int) -> bool:
         await db.scalars(
             select(SessionEvent.kind).where(
                 SessionEvent.session_id == session_id,
-                SessionEvent.kind.in_(("survey_asked", "survey_answered")),
+                SessionEvent.kind.in_((SessionEventKind.SURVEY_ASKED, SessionEventKind.SURVEY_ANSWERED)),
             )
         )
     )
-    return kinds == {"survey_asked"}
+    return kinds == {SessionEventKind.SURVEY_ASKED}
 
 
 def waiting_since_before(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -93,7 +99,7 @@ async def last_position_notices(db: AsyncSession, session_ids: list[int]) -> dic
         return {}
     rows = await db.scalars(
         select(Message)
-        .where(Message.session_id.in_(session_ids), Message.author == "system")
+        .where(Message.session_id.in_(session_ids), Message.author == MessageAuthor.SYSTEM)
         .order_by(Message.id)
     )
     return {m.session_id: m for m in rows if (m.payload or {}).get("queue_position") is not None}
@@ -102,3 +108,7 @@ async def last_position_notices(db: AsyncSession, session_ids: list[int]) -> dic
 def aware(moment: datetime) -> datetime:
     """SQLite gives naive datetimes back; everything stored is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def _aware_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else aware(moment)

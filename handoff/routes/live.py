@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from core.events import EventBus, LiveEvent
+from core.kinds import LiveEventKind
 from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep
 from handoff.passwords import token_digest
 from handoff.service import LOGGED_OUT, HandoffService
@@ -41,7 +42,7 @@ async def _frames(
     request: Request, bus: EventBus, handoff: HandoffService, holder: Holder
 ) -> AsyncIterator[str]:
     # Colleagues' consoles and the auto-offer loop hear of it; this console does not need its own news.
-    bus.publish(LiveEvent("operator_online", {"operator_id": holder.operator_id}))
+    bus.publish(LiveEvent(LiveEventKind.OPERATOR_ONLINE, {"operator_id": holder.operator_id}))
     checked = time.monotonic()
     async with bus.subscribe() as queue:
         yield ": connected\n\n"

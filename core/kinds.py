@@ -1,0 +1,85 @@
+"""Names the front line stores or sends: event kinds, dispositions, topics, message authors.
+
+StrEnum members equal their stored strings, so rows written before these enums read back the same
+and no data migration is needed; a renamed member fails loudly where it is matched."""
+
+from __future__ import annotations
+
+import enum
+
+
+class SessionEventKind(enum.StrEnum):
+    """A row of `session_events`: what happened to a session (the raw material of the figures)."""
+
+    OPENED = "opened"
+    LANGUAGE_CHANGED = "language_changed"
+    HANDOFF_REQUESTED = "handoff_requested"
+    OFFERED = "offered"
+    CLAIMED = "claimed"
+    FIRST_OPERATOR_REPLY = "first_operator_reply"
+    TRANSFERRED = "transferred"
+    ABANDONED = "abandoned"
+    RETURNED_TO_BOT = "returned_to_bot"
+    CALLBACK_OFFERED = "callback_offered"
+    CALLBACK_REQUESTED = "callback_requested"
+    CALLBACK_CLAIMED = "callback_claimed"
+    CALLBACK_TRANSFERRED = "callback_transferred"
+    CALLBACK_CLOSED = "callback_closed"
+    CLOSED = "closed"
+    SURVEY_ASKED = "survey_asked"
+    SURVEY_ANSWERED = "survey_answered"
+
+
+class LiveEventKind(enum.StrEnum):
+    """What operator consoles (and the channels' outboxes) hear on the live stream."""
+
+    TICKET_QUEUED = "ticket_queued"
+    TICKET_OFFERED = "ticket_offered"
+    TICKET_CLAIMED = "ticket_claimed"
+    TICKET_CLOSED = "ticket_closed"
+    MESSAGE = "message"
+    OPERATOR_ONLINE = "operator_online"
+    # Only the streams opened with that log-in hear it, and end.
+    LOGGED_OUT = "logged_out"
+
+
+class Disposition(enum.StrEnum):
+    """How a ticket ended: the first four are an operator's choice, the rest the front line's."""
+
+    RESOLVED = "resolved"
+    NOT_RESOLVED = "not_resolved"
+    CALLBACK_NEEDED = "callback_needed"
+    SPAM = "spam"
+    ABANDONED = "abandoned"
+    RETURNED_TO_BOT = "returned_to_bot"
+
+
+OPERATOR_DISPOSITIONS = frozenset(
+    {Disposition.RESOLVED, Disposition.NOT_RESOLVED, Disposition.CALLBACK_NEEDED, Disposition.SPAM}
+)
+
+
+class Topic(enum.StrEnum):
+    """Queue topics the code itself names; the bot may hand off under others (operators' skills)."""
+
+    GENERAL = "general"  # any operator may take it
+    ORDERS = "orders"
+    BILLING = "billing"
+    TECHNICAL = "technical"
+    COMPLAINTS = "complaints"
+
+
+# An operator skill that covers every topic.
+ALL_TOPICS = "all"
+
+
+class MessageAuthor(enum.StrEnum):
+    CUSTOMER = "customer"
+    BOT = "bot"
+    OPERATOR = "operator"
+    SYSTEM = "system"  # the core's own holding replies and notices
+
+
+class Direction(enum.StrEnum):
+    IN = "in"  # from the customer
+    OUT = "out"  # to the customer
