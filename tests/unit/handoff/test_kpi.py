@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from core.kinds import SessionEventKind
 from handoff.kpi import (
+    FIGURE_KINDS,
+    HISTORY_ONLY,
     EventRow,
     GroupBy,
     KpiData,
@@ -440,3 +443,16 @@ def test_a_booked_callback_leaves_the_queue_without_counting_as_answered_or_aban
     assert result.bot_containment == 0.0
     # A week later it is not "still waiting" either.
     assert compute_figures(s.data(), Period(at(0, day=7), at(0, day=8))).queue_length == 0
+
+
+def test_every_session_event_kind_is_either_replayed_or_history_only() -> None:
+    assert set(SessionEventKind) == FIGURE_KINDS | HISTORY_ONLY
+    assert not FIGURE_KINDS & HISTORY_ONLY
+
+
+def test_a_kind_the_replay_does_not_know_fails_loudly() -> None:
+    s = Script()
+    s.open(1, 1, at(9))
+    s.event(1, "handoff_asked", at(9, 1))  # a renamed kind must not silently drop out of the figures
+    with pytest.raises(ValueError, match="handoff_asked"):
+        compute_figures(s.data(), TWO_DAYS)
