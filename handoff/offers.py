@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.kinds import ALL_TOPICS, Topic
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -19,7 +21,7 @@ class Candidate:
 
 
 def can_take(candidate: Candidate, topic: str, language: str) -> bool:
-    topic_ok = topic == "general" or topic in candidate.skills or "all" in candidate.skills
+    topic_ok = topic == Topic.GENERAL or topic in candidate.skills or ALL_TOPICS in candidate.skills
     return candidate.free_slots > 0 and topic_ok and language.split("-")[0] in candidate.languages
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, model_validator
 
+from core.kinds import ALL_TOPICS, Topic
 from core.models import HandoffTicket, Operator, utcnow
 from core.repo.tickets import aware
 from handoff.deps import CurrentOperator, HandoffDep, TicketId
@@ -89,7 +90,7 @@ def _matches(ticket: HandoffTicket, operator: Operator | None) -> bool:
     if operator is None:
         return False
     skills = set(operator.skills)
-    topic_ok = ticket.topic in skills or ticket.topic == "general" or "all" in skills
+    topic_ok = ticket.topic in skills or ticket.topic == Topic.GENERAL or ALL_TOPICS in skills
     return topic_ok and ticket.language.split("-")[0] in set(operator.languages)
 
 
