@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -14,7 +16,7 @@ from ivr.dtmf import EventDigits, ToneDetector
 from ivr.menu import Menu
 from ivr.server import CallLeg
 from ivr.speech.keywords import find_keyword
-from ivr.spoken_text import speakable
+from ivr.spoken_text import sentences, speakable
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +82,11 @@ class CallOver(Exception):
 
 @dataclass
 class _Speech:
-    """Speech recognition for one call: an endpointer, a keyword recogniser and free dictation."""
+    """Speech recognition for one call: its ear (endpointer, keyword and free recognisers), keywords."""
 
-    endpointer: Any
+    listener: Any  # ivr.speech.live.Listener
     keywords: dict[str, list[str]]
-    menu_recognizer: Any
-    free_recognizer: Any  # the model's shared pool (ivr.speech.pool.RecognizerPool)
+    pool: Any  # the model's shared free-dictation pool (ivr.speech.pool.RecognizerPool), or None
 
 
 class Call:
@@ -110,21 +111,29 @@ class Call:
     # --- the call ----------------------------------------------------------------------------
 
     async def run(self) -> None:
-        self._speech = await self._load_speech()
         self.leg.on_info_digit = lambda key: self._put(Digit(key))
+        # The session first: the speech model may still be loading (seconds, at start-up), and a
+        # caller who hangs up meanwhile must still be on record.
         self.session_id = await self.deps.contacts.start(self.key, self.language, self.phone)
-        logger.info("call answered call_id=%s session_id=%s speech=%s", self.leg.call_id, self.session_id,
-                    self._speech is not None)  # fmt: skip
-        media = asyncio.create_task(self._receive(), name=f"media-{self.leg.call_id[:16]}")
+        media: asyncio.Task[None] | None = None
         try:
+            self._speech = await self._load_speech()
+            logger.info("call answered call_id=%s session_id=%s speech=%s", self.leg.call_id,
+                        self.session_id, self._speech is not None)  # fmt: skip
+            media = asyncio.create_task(self._receive(), name=f"media-{self.leg.call_id[:16]}")
             await self._main_menu()
         except CallOver:
             self._outcome, self._end_by = "abandoned", "silence_timeout"
         finally:
-            media.cancel()
+            if media is not None:
+                media.cancel()
             await asyncio.shield(self._finish())
 
     async def _finish(self) -> None:
+        if self._speech is not None:
+            self._speech.listener.close()  # an utterance under way gives its recogniser back
+            if self._speech.pool is not None:
+                self._speech.pool.remove_caller()
         self._speech = None  # the grammar recognisers go with the call; free dictation is the pool's
         abandoned = self._outcome == "abandoned"
         if self._outcome in ("abandoned", "caller_hung_up", "goodbye"):
@@ -351,16 +360,17 @@ class Call:
         getter.cancel()
         return None
 
-    async def _understand(self, utterance: Any) -> Answer:
+    async def _understand(self, spoken: Any) -> Answer:
+        """A menu keyword, else free speech; both were decoded while the caller spoke (ivr.speech.live)."""
         speech = self._speech
         assert speech is not None
-        heard = await speech.menu_recognizer.hear(utterance.pcm)
+        heard = await spoken.keywords.heard()
         found = find_keyword([word.word for word in heard.words], speech.keywords)
         if found is not None:
             confidence = heard.confidence(found.positions)  # of the words that said the phrase
             return Answer(text=heard.text, entry=found.entry, confidence=confidence)
-        free = await speech.free_recognizer.transcribe(utterance.pcm)
-        return Answer(text=free.strip())
+        free = await spoken.dictation.heard()
+        return Answer(text=free.text.strip())
 
     async def _say(self, text: str) -> None:
         """Speak without listening for choices (keys still stop it)."""
@@ -385,10 +395,25 @@ class Call:
 
     async def _play(self, text: str) -> None:
         self.log.append(text)
-        pcm = await synthesize(self.deps.speaker, text, self.menu.language_of(self.language))
-        if pcm is None:
-            return  # the caller hears nothing, but keys still work and the call goes on
-        await self.leg.rtp.play(pcm)
+        await self.leg.rtp.play_parts(self._rendered(text))
+
+    async def _rendered(self, text: str) -> AsyncGenerator[bytes, None]:
+        """The text's audio sentence by sentence: the next sentence renders while this one plays, so
+        the caller hears the first one before the whole text is rendered. A sentence that cannot be
+        rendered is left out (the caller hears less, but keys still work and the call goes on)."""
+        language = self.menu.language_of(self.language)
+        ahead: deque[asyncio.Future[bytes | None]] = deque()  # queued in turn: one espeak-ng thread
+        try:
+            for sentence in sentences(text):
+                ahead.append(asyncio.ensure_future(synthesize(self.deps.speaker, sentence, language)))
+                if len(ahead) > 1 and (pcm := await ahead.popleft()):
+                    yield pcm
+            while ahead:
+                if pcm := await ahead.popleft():
+                    yield pcm
+        finally:
+            for render in ahead:
+                render.cancel()  # barge-in: the render itself runs on (and is cached)
 
     async def _note(
         self, *, heard: str | None = None, said: str | None = None, meta: dict[str, Any] | None = None
@@ -443,7 +468,7 @@ class Call:
             buffer += pcm
             while len(buffer) >= g711.FRAME_BYTES_PCM:
                 frame, buffer = buffer[: g711.FRAME_BYTES_PCM], buffer[g711.FRAME_BYTES_PCM :]
-                event = self._speech.endpointer.feed(frame)
+                event = self._speech.listener.feed(frame)
                 if event is not None:
                     self._put(event)
 
@@ -456,15 +481,17 @@ class Call:
             return None
         from ivr.speech.endpointing import Endpointer
         from ivr.speech.keywords import load_keywords, recognizer_phrases
+        from ivr.speech.live import Listener
         from ivr.speech.recognizer import CallRecognizer
 
+        pool = models.dictation(self.language)
+        if pool is not None:
+            pool.add_caller()  # a warm spare for this call's first words, from now on
         # A grammar recogniser is about 1 MB and built on first use: one per call is cheap.
-        return _Speech(
-            endpointer=Endpointer(),
-            keywords=load_keywords(self.language),
-            menu_recognizer=CallRecognizer(model, phrases=recognizer_phrases(self.language)),
-            free_recognizer=models.dictation(self.language) or CallRecognizer(model),
-        )
+        keywords = CallRecognizer(model, phrases=recognizer_phrases(self.language))
+        dictation = pool.lend if pool is not None else CallRecognizer(model).utterance
+        listener = Listener(Endpointer(), keywords.utterance, dictation, self.leg.call_id[:16])
+        return _Speech(listener=listener, keywords=load_keywords(self.language), pool=pool)
 
 
 async def synthesize(speaker: Speaker, text: str, language: str, attempts: int = 2) -> bytes | None:
@@ -479,7 +506,7 @@ async def synthesize(speaker: Speaker, text: str, language: str, attempts: int =
 
 
 def _is_utterance(event: object) -> bool:
-    return hasattr(event, "pcm")  # ivr.speech.endpointing.Utterance, imported only with a model
+    return hasattr(event, "pcm")  # ivr.speech.live.Spoken, imported only with a model
 
 
 def _with_headers(uri: str, headers: dict[str, str]) -> str:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 import struct
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import cast
 
@@ -126,17 +127,32 @@ class RtpSession:
 
     async def play(self, pcm: bytes) -> None:
         """Send 8 kHz 16-bit PCM as paced 20 ms frames; cancel the task to stop (barge-in)."""
+        await self.play_parts(_one(pcm))
+
+    async def play_parts(self, parts: AsyncGenerator[bytes, None]) -> None:
+        """Play audio that may still be rendering, part after part, as one talkspurt: a part's first
+        frame follows the last one's by 20 ms. A part that comes later (the line went quiet) starts
+        a new talkspurt. Cancel the task to stop (barge-in); the parts are closed either way."""
+        deadline: float | None = None  # when the next frame is due
+        async with contextlib.aclosing(parts):
+            async for pcm in parts:
+                deadline = await self._paced(pcm, deadline)
+
+    async def _paced(self, pcm: bytes, deadline: float | None) -> float:
         loop = asyncio.get_running_loop()
         frame = g711.FRAME_BYTES_PCM
-        deadline = loop.time()
-        marker = True
-        self._advance_clock(deadline)
+        now = loop.time()
+        marker = deadline is None or now - deadline > FRAME_S
+        if deadline is None or marker:  # the line was quiet: a new talkspurt, its clock moved on
+            self._advance_clock(now)
+            deadline = now
         for start in range(0, len(pcm), frame):
             chunk = pcm[start : start + frame].ljust(frame, b"\x00")
             self._send(g711.encode(chunk, self.codec), marker, loop.time())
             marker = False
             deadline += FRAME_S
             await asyncio.sleep(max(0.0, deadline - loop.time()))
+        return deadline
 
     def _advance_clock(self, now: float) -> None:
         """After a pause the timestamp jumps by the time that passed, as if silence had been sent."""
@@ -158,6 +174,10 @@ class RtpSession:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.transport.close()
+
+
+async def _one(pcm: bytes) -> AsyncGenerator[bytes, None]:
+    yield pcm
 
 
 class PortRange:

@@ -16,6 +16,7 @@ from ivr.contacts import CallContacts
 from ivr.menu import load_menu
 from ivr.server import CallLeg, EndpointConfig, SipEndpoint
 from ivr.sip.admission import default_max_calls
+from ivr.spoken_text import sentences
 
 logger = logging.getLogger(__name__)
 
@@ -95,15 +96,26 @@ class IvrService:
         self._warm_up = asyncio.create_task(self._prepare(), name="ivr-warm-up")
         self._warm_up.add_done_callback(_report_failure)
 
+    async def ready(self) -> None:
+        """Wait until the first prompt is rendered and the default speech model loaded (tests, benches)."""
+        if self._warm_up is not None:
+            await asyncio.shield(self._warm_up)
+
     async def _prepare(self) -> None:
-        """Render the first prompt and load the default language's speech model (which starts warming
-        its free-dictation recognisers) before the first call, so nobody waits for either."""
+        """Load the default language's speech model (which starts warming its free-dictation
+        recognisers) while the first prompt renders, before the first call, so nobody waits for either."""
+        jobs = [self._render_first_prompt()]
+        if self.deps.models is not None:  # aget logs and gives None itself when it cannot load
+            jobs.append(self.deps.models.aget(self.deps.settings.language))
+        await asyncio.gather(*jobs)
+
+    async def _render_first_prompt(self) -> None:
+        """Sentence by sentence, as calls play it (and cache it); with the words that offer speech."""
         menu, language = self.deps.menu, self.deps.settings.language
         greeting = menu.text("greeting", language, company=self.deps.company)
-        first = f"{greeting} {menu.text('menu', language)}"
-        await synthesize(self.deps.speaker, first, menu.language_of(language))
-        if self.deps.models is not None:
-            await self.deps.models.aget(language)  # logs and gives None itself when it cannot load
+        first = f"{greeting} {menu.text('menu', language)} {menu.text('menu_speech', language)}"
+        for sentence in sentences(first):
+            await synthesize(self.deps.speaker, sentence, menu.language_of(language))
 
     async def stop(self) -> None:
         if self._warm_up is not None:

@@ -20,3 +20,14 @@ def speakable(text: str) -> str:
     text = _BULLET.sub("", text)
     text = _LINE_END.sub(". ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+# A sentence ends at . ! ? … (Latin, Cyrillic), ؟ (Arabic, Persian) or 。 followed by a space;
+# "3.5" or "v1.2" has none after the dot and stays whole.
+_SENTENCE_END = re.compile(r"(?<=[.!?…؟。])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """ "Welcome. Press 1." -> ["Welcome.", "Press 1."]: each is rendered (and cached) on its own,
+    so the first can play while the next renders."""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]

@@ -16,7 +16,13 @@ ONSET_RATIO = 0.8  # share of voiced frames in the onset window that counts as s
 
 @dataclass(frozen=True)
 class SpeechStarted:
-    """The caller began speaking: a prompt being played should stop (barge-in)."""
+    """The caller began speaking: a prompt being played should stop (barge-in).
+
+    `onset` is the utterance's audio so far; every frame fed from here on, up to and including the
+    one that ends it, follows on (so a recogniser can decode the utterance while it is spoken).
+    """
+
+    onset: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class Endpointer:
         self._trailing_silence = 0
         self._onset.clear()
         self._preroll.clear()
-        return SpeechStarted()
+        return SpeechStarted(b"".join(self._speech))
 
     def _continue(self, frame: bytes, voiced: bool) -> Utterance | None:
         self._speech.append(frame)

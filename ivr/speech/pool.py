@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr.speech.errors import SpeechError
-from ivr.speech.recognizer import Heard, decode, new_recognizer
+from ivr.speech.recognizer import Decoder, Feed, Heard, new_recognizer
 
 logger = logging.getLogger(__name__)
 
@@ -41,48 +41,37 @@ class PoolLimits:
     max_uses: int = 20
 
 
-class PooledRecognizer:
-    """One free-dictation recogniser; lent by the pool, used for an utterance, then given back."""
+class PooledRecognizer(Feed):
+    """One free-dictation recogniser; lent by the pool for an utterance (fed as it is spoken, or
+    heard whole), then given back."""
 
     def __init__(self, pool: RecognizerPool) -> None:
+        # Built on first use, in a worker thread.
+        super().__init__(Decoder(lambda: new_recognizer(pool.model, pool.sample_rate)), pool.executor)
         self._pool = pool
-        self._recognizer: Any = None  # built on first use, in a worker thread
-        self._busy = threading.Lock()  # one decode at a time, even one left running by a hung-up call
         self.uses = 0  # utterances decoded (the warm-up is not one)
         self.warm = False
-        self._failed = False
 
     async def hear(self, pcm: bytes) -> Heard:
         """One whole utterance; its FinalResult leaves the recogniser clean for the next borrower."""
         if not pcm:
             return Heard()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool.executor, self._decode, pcm)
+        return await self.finish(pcm)
+
+    async def finish(self, pcm: bytes = b"") -> Heard:
+        heard = await super().finish(pcm)
+        self.uses += 1
+        return heard
 
     def warm_up(self) -> None:
         """Build the recogniser and decode a stretch of line noise (blocking: call it in a thread)."""
-        with self._busy:
-            decode(self._ensure(), _line_noise(WARM_UP_S))
-            self.warm = True
+        self.decoder.finish(_line_noise(WARM_UP_S))
+        self.warm = True
 
     @property
     def spent(self) -> bool:
-        return self._failed or self.uses >= self._pool.limits.max_uses
-
-    def _decode(self, pcm: bytes) -> Heard:
-        with self._busy:
-            try:
-                heard = decode(self._ensure(), pcm)
-            except Exception:
-                self._failed = True  # not lent again: its state after a failed decode is unknown
-                raise
-            self.uses += 1
-            return heard
-
-    def _ensure(self) -> Any:
-        if self._recognizer is None:
-            self._recognizer = new_recognizer(self._pool.model, self._pool.sample_rate)
-        return self._recognizer
+        """Not to be lent again: it failed, was left in mid-utterance, or has served its uses."""
+        return self.decoder.failed or self.open or self.uses >= self._pool.limits.max_uses
 
 
 _Waiter = asyncio.Future[PooledRecognizer | None]  # None: a free place under the limit
@@ -110,6 +99,7 @@ class RecognizerPool:
         self._idle: list[PooledRecognizer] = []
         self._count = 0  # recognisers in existence: lent, idle or warming
         self._warming = 0
+        self._callers = 0  # calls in progress that may speak freely
         self._waiters: deque[_Waiter] = deque()
         self._lock = threading.Lock()  # taken on the loop and in worker threads, never held long
         self._changed = threading.Condition(self._lock)
@@ -129,6 +119,16 @@ class RecognizerPool:
         """Begin warming the spares in the background; returns at once."""
         with self._lock:
             self._top_up()
+
+    def add_caller(self) -> None:
+        """A call began: warm a spare for it now, so its first utterance finds one warm."""
+        with self._lock:
+            self._callers += 1
+            self._top_up()
+
+    def remove_caller(self) -> None:
+        with self._lock:
+            self._callers = max(0, self._callers - 1)
 
     def wait_until_warm(self, timeout: float) -> bool:
         """Block until no warm-up is running (start-up, tests); False on timeout."""
@@ -216,13 +216,18 @@ class RecognizerPool:
     # --- warming -------------------------------------------------------------------------------
 
     def _top_up(self) -> None:
-        """Start warm-ups until the spares (and those warming) reach keep_idle; the lock is held."""
+        """Start warm-ups until the spares (and those warming) are as many as wanted; the lock is held."""
         if self._closed or self._warm_failed:
             return
-        while len(self._idle) + self._warming < self.limits.keep_idle and self._count < self.limits.limit:
+        while len(self._idle) + self._warming < self._wanted_idle() and self._count < self.limits.limit:
             self._count += 1
             self._warming += 1
             self._warmer.submit(self._warm_one)
+
+    def _wanted_idle(self) -> int:
+        """keep_idle, or one for each call not holding a recogniser now (up to max_idle) if that is more."""
+        lent = self._count - len(self._idle) - self._warming
+        return max(self.limits.keep_idle, min(self._callers - lent, self.limits.max_idle))
 
     def _warm_one(self) -> None:
         recognizer = PooledRecognizer(self)

@@ -96,6 +96,9 @@ async def running_ivr(settings: Settings) -> AsyncIterator[IvrLine]:
     async with running_front_line(settings) as front:
         ivr = front.app.state.ivr
         assert ivr is not None
+        # Calls are placed once the speech model is loaded: a test's call is timed by its script
+        # (SIPp hangs up after so many seconds), and a load on a busy machine can take longer.
+        await ivr.ready()
         yield IvrLine(front, ivr, ivr.endpoint.port)
 
 
