@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ivr.dtmf import tone_pcm
 from ivr.menu import ENTRIES, Menu
-from tests.ivr.lines import IvrLine, ivr_settings, require_sipp, running_ivr
+from ivr.speech.models import SpeechModels
+from tests.chat import running_front_line
+from tests.ivr.lines import IvrLine, event_detail, ivr_settings, require_sipp, running_ivr
 from tests.ivr.peers import call_scenario, rtp_recorder, run_sipp
 from tests.ivr.speech_audio import sipp_wav
 
@@ -133,3 +138,32 @@ async def test_a_centre_that_sets_the_confirm_threshold_to_0_acts_on_every_spoke
         menu = line.ivr.deps.menu
         assert confirmations(menu)["operator"] not in log, log
         assert menu.text("transferring", "ko") in log, log
+
+
+async def test_a_caller_who_hangs_up_while_the_speech_model_loads_is_on_record(
+    tmp_path: Path, korean_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At start-up a model takes seconds to load (longer on a busy machine): the call's session is
+    opened first, so a caller who gives up meanwhile is not lost."""
+    require_sipp()
+    loading = threading.Event()
+    load = SpeechModels._load
+
+    def held_load(self: SpeechModels, language: str) -> Any:
+        loading.wait(60)
+        return load(self, language)
+
+    monkeypatch.setattr(SpeechModels, "_load", held_load)
+    scenario = call_scenario(tmp_path / "gives_up.xml", ["pause:1500"])
+    settings = ivr_settings(tmp_path, default_language="ko", model_dirs={"ko": str(korean_model_dir)})
+    async with running_front_line(settings) as front, rtp_recorder() as (_, sink):
+        line = IvrLine(front, front.app.state.ivr, front.app.state.ivr.endpoint.port)
+        try:
+            keys = {"caller": CALLER, "sink_port": str(sink)}
+            run = await run_sipp(scenario, line.sip_port, tmp_path, keys=keys)
+            assert run.ok, run.output + run.errors
+            session = await line.session_of(f"tel:{CALLER}")
+            assert session is not None
+            assert await event_detail(line, session.id, "closed") == {"by": "caller_hung_up"}
+        finally:
+            loading.set()

@@ -126,3 +126,29 @@ async def test_nothing_to_hear_lends_nothing(korean_model: Any) -> None:
     pool = RecognizerPool(korean_model, limits=PoolLimits(keep_idle=0))
     assert await pool.transcribe(b"") == ""
     assert pool.size == 0
+
+
+async def test_a_call_that_begins_gets_a_warm_spare_for_its_first_words(korean_model: Any) -> None:
+    pool = RecognizerPool(korean_model, limits=PoolLimits(keep_idle=0))
+    pool.start()
+    assert pool.size == 0  # no spares kept for nobody
+
+    pool.add_caller()  # a call was answered: its first utterance must not meet a cold recogniser
+    assert await asyncio.to_thread(pool.wait_until_warm, 60)
+
+    async with pool.lend() as recognizer:
+        assert recognizer.warm
+    pool.remove_caller()
+    pool.close()
+
+
+async def test_a_recogniser_left_in_mid_utterance_is_not_lent_again(
+    korean_model: Any, espeak: Callable[..., bytes]
+) -> None:
+    """A call that hung up while its words were being fed: that audio must not reach the next caller."""
+    pool = RecognizerPool(korean_model, limits=PoolLimits(keep_idle=0))
+
+    async with pool.lend() as left:
+        await left.feed(utterance(espeak, STEADY[0])[:8000])
+
+    assert await borrow(pool) is not left
