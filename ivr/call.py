@@ -26,6 +26,10 @@ END_OF_NUMBER = "#"
 # Korean model, espeak-ng audio: keywords 0.86-1.0; other sentences taken for a choice mostly
 # 0.4-0.75, though some at 1.0 (those still slip through: the model has no "[unk]").
 CONFIRM_BELOW = 0.8
+# Sentences of a prompt rendered ahead of the one playing: enough that a short sentence does not run
+# out before a long one is rendered on a busy core, few enough that other calls' prompts, queued
+# behind on the one espeak-ng thread, do not wait long.
+RENDER_AHEAD = 2
 
 
 class Speaker(Protocol):
@@ -398,15 +402,15 @@ class Call:
         await self.leg.rtp.play_parts(self._rendered(text))
 
     async def _rendered(self, text: str) -> AsyncGenerator[bytes, None]:
-        """The text's audio sentence by sentence: the next sentence renders while this one plays, so
-        the caller hears the first one before the whole text is rendered. A sentence that cannot be
+        """The text's audio sentence by sentence: the next ones render while this one plays, so the
+        caller hears the first one before the whole text is rendered. A sentence that cannot be
         rendered is left out (the caller hears less, but keys still work and the call goes on)."""
         language = self.menu.language_of(self.language)
         ahead: deque[asyncio.Future[bytes | None]] = deque()  # queued in turn: one espeak-ng thread
         try:
             for sentence in sentences(text):
                 ahead.append(asyncio.ensure_future(synthesize(self.deps.speaker, sentence, language)))
-                if len(ahead) > 1 and (pcm := await ahead.popleft()):
+                if len(ahead) > RENDER_AHEAD and (pcm := await ahead.popleft()):
                     yield pcm
             while ahead:
                 if pcm := await ahead.popleft():
