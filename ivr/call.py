@@ -252,19 +252,20 @@ class Call:
         self._outcome = "callback"
         return True
 
-    async def _to_operator(self, reason: str, queued: bool = False) -> bool:
-        """The card is queued first, then the PBX is asked to transfer; without a queue URI, a callback."""
+    async def _to_operator(self, reason: str) -> bool:
+        """The card is queued first, then the PBX is asked to transfer; without a queue URI, a callback.
+
+        When the bot has queued the session already, queueing again returns that waiting ticket, so
+        the REFER names it either way."""
         uri = self.deps.settings.operator_uri
         if not uri:
             return await self._offer_callback(reason)
-        ticket = None
-        if not queued:
-            summary = (
-                "A caller asked for an operator in the phone menu."
-                if reason == "customer_request"
-                else "The phone menu could not understand the caller three times."
-            )
-            ticket = await self.deps.contacts.escalate(self.session_id, summary, reason)
+        summary = (
+            "A caller asked for an operator in the phone menu."
+            if reason == "customer_request"
+            else "The phone menu could not understand the caller three times."
+        )
+        ticket = await self.deps.contacts.escalate(self.session_id, summary, reason)
         await self._say_noted(self.menu.text("transferring", self.language))
         target = _with_headers(
             uri, {"X-Frontline-Session": str(self.session_id), "X-Frontline-Ticket": str(ticket or "")}
@@ -301,7 +302,7 @@ class Call:
         if result.state == "queued":
             if spoken:
                 await self._say(spoken)
-            return await self._to_operator("bot_handoff", queued=True)
+            return await self._to_operator("bot_handoff")
         if spoken:
             await self._say(spoken)
         return result.state == "closed"
