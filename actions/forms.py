@@ -7,8 +7,11 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-# Intents that always leave the current question to the rules (cancel, fix a field, a person).
+# Intents that leave the current question to the rules (cancel, fix a field, a person) when the
+# classifier is sure of them, or when the text is no valid answer anyway: "7 Elm Street, flat 1" can
+# look a little like "change the flat number", and is still the address asked for.
 INTERRUPTING_INTENTS = frozenset({"cancel", "correct_field", "request_human"})
+INTERRUPT_CONFIDENCE = 0.8
 # Questions the bot answers mid-form before asking again, when the classifier is sure of them.
 QUESTION_INTENTS = frozenset({"faq", "ask_tariffs"})
 QUESTION_CONFIDENCE = 0.7
@@ -25,9 +28,12 @@ def extract_answer(tracker: Tracker, slot: str, looks_valid: Callable[[str], boo
     text = str(tracker.latest_message.get("text") or "").strip()
     intent = tracker.latest_message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
-    if not text or text.startswith("/") or name in INTERRUPTING_INTENTS:
+    if not text or text.startswith("/"):
         return {}
-    if looks_valid(text):
+    valid = looks_valid(text)
+    if name in INTERRUPTING_INTENTS and (confidence >= INTERRUPT_CONFIDENCE or not valid):
+        return {}
+    if valid:
         return {slot: text}
     if name in QUESTION_INTENTS and confidence >= QUESTION_CONFIDENCE:
         return {}
