@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import lifecycle
+from core import lifecycle, outbox
 from core.callbacks import AWAITING_PHONE, CALLBACK, awaiting_phone, callback_buttons, known_phone
 from core.card import build_card, dialogue_state
 from core.dialogue import RasaClient
 from core.digits import to_ascii_digits
 from core.errors import DialogueUnavailable, InvalidTurn, TransitionRefused
-from core.events import EventBus, message_event
+from core.events import EventBus
 from core.hours import ALWAYS_OPEN, BusinessHours
 from core.kinds import Direction, MessageAuthor, SessionEventKind, Topic
 from core.language import detect_language
@@ -152,7 +152,7 @@ class ConversationService:
             message = add_message(
                 db, session.id, Direction.IN, MessageAuthor.CUSTOMER, text, turn.metadata or None
             )
-        self._bus.publish(message_event(message))
+            await outbox.write(db, self._bus, message)
         return session
 
     async def _while_with_people(self, session: ConversationSession, text: str) -> TurnResult:
@@ -188,14 +188,8 @@ class ConversationService:
             assert result.session is not None
             lang = result.session.language
             note = self._system_note(db, result.session.id, self._messages.get("queue_timeout", lang))
+            await outbox.write(db, self._bus, lifecycle.live_event(result), note)
         logger.info("wait timed out ticket_id=%s", ticket_id)
-        self._publish(result)
-        self._bus.publish(message_event(note))
-
-    def _publish(self, result: lifecycle.Result) -> None:
-        event = lifecycle.live_event(result)
-        if event is not None:
-            self._bus.publish(event)
 
     @staticmethod
     def _system_note(
@@ -210,7 +204,7 @@ class ConversationService:
             assert ticket is not None
             position = await queue_position(db, ticket)
             message = self._position_notice(db, session, position, await recent_wait_per_position(db))
-        self._bus.publish(message_event(message))
+            await outbox.write(db, self._bus, message)
         return Reply(message.text, tuple(Button(**b) for b in (message.payload or {})["buttons"]))
 
     def _position_notice(
@@ -252,8 +246,7 @@ class ConversationService:
                     )
                 )
                 notices = [self._position_notice(db, s, batch[s.id], wait) for s in sessions]
-            for message in notices:
-                self._bus.publish(message_event(message))
+                await outbox.write(db, self._bus, *notices)
             sent += len(notices)
             await asyncio.sleep(0)
         return sent
@@ -268,11 +261,11 @@ class ConversationService:
             return TurnResult(session.id, session.state, (reply,))
         async with self._sessions() as db, db.begin():
             result = await lifecycle.leave_queue(db, session.id)
+            await outbox.write(db, self._bus, lifecycle.live_event(result))
         if not result.done:
             # An operator claimed the session meanwhile: they answer, and the customer saw them join.
             state = result.session.state if result.session is not None else session.state
             return TurnResult(session.id, state, ())
-        self._publish(result)
         reply = Reply(self._messages.get("left_queue", session.language))
         await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
         return TurnResult(session.id, SessionState.BOT, (reply,))
@@ -305,7 +298,7 @@ class ConversationService:
             )
             buttons = callback_buttons(titles, BACK_TO_BOT)
             message = self._system_note(db, session_id, text, {"buttons": buttons, "callback_offer": why})
-        self._bus.publish(message_event(message))
+            await outbox.write(db, self._bus, message)
         return Reply(text, tuple(Button(**b) for b in buttons))
 
     def _when(self, moment: datetime | None, language: str) -> str:
@@ -353,7 +346,7 @@ class ConversationService:
         async with self._sessions() as db, db.begin():
             text = self._messages.get(key, session.language)
             question = self._system_note(db, session.id, text, {"awaiting": AWAITING_PHONE})
-        self._bus.publish(message_event(question))
+            await outbox.write(db, self._bus, question)
         return TurnResult(session.id, session.state, (Reply(question.text),))
 
     async def _confirm_callback(self, session: ConversationSession, phone: str) -> TurnResult:
@@ -379,9 +372,8 @@ class ConversationService:
             )
             text = self._messages.get("callback_confirmed", lang, phone=phone, when=when)
             confirmation = self._system_note(db, session_id, text)
+            await outbox.write(db, self._bus, lifecycle.live_event(result), confirmation)
         logger.info("callback requested ticket_id=%s session_id=%s", result.ticket.id, session_id)
-        self._publish(result)
-        self._bus.publish(message_event(confirmation))
         return confirmation
 
     async def request_callback(
@@ -476,8 +468,7 @@ class ConversationService:
                 )
                 for reply in replies
             ]  # fmt: skip
-        for message in stored:
-            self._bus.publish(message_event(message))
+            await outbox.write(db, self._bus, *stored)
 
     async def session_language(self, customer_key: str) -> str | None:
         """The language of the customer's open session (detected from what they wrote), if any:
@@ -522,6 +513,7 @@ class ConversationService:
             result = await lifecycle.queue(
                 db, session_id, reason=reason, topic=topic, summary=summary, card=card
             )
+            await outbox.write(db, self._bus, lifecycle.live_event(result))
         if result.outcome is lifecycle.Outcome.NOT_FOUND:
             raise LookupError(result.why)
         if result.outcome is lifecycle.Outcome.NOT_ALLOWED:
@@ -531,7 +523,6 @@ class ConversationService:
             "session queued session_id=%s reason=%s ticket_id=%s outcome=%s",
             session_id, reason, result.ticket.id, result.outcome,
         )  # fmt: skip
-        self._publish(result)
         return result.ticket.id
 
     async def handle_media(self, turn: InboundTurn, ack_key: str) -> TurnResult:
@@ -581,8 +572,7 @@ class ConversationService:
                 )
             if said:
                 stored.append(add_message(db, session_id, Direction.OUT, MessageAuthor.BOT, said))
-        for message in stored:
-            self._bus.publish(message_event(message))
+            await outbox.write(db, self._bus, *stored)
 
     async def end_call(self, session_id: int, *, abandoned: bool, by: str) -> None:
         """The call is over: a session still with the bot closes; a silent line counts as abandoned.

@@ -1,5 +1,8 @@
-"""In-process publish/subscribe for live updates (operator consoles); several app processes would
-need PostgreSQL LISTEN/NOTIFY or Redis behind the same interface."""
+"""In-process publish/subscribe for live updates (operator consoles, channels' relays).
+
+Events about stored state reach the bus from the outbox (core/outbox.py) once their transaction
+committed, carrying their outbox id; several app processes would put PostgreSQL LISTEN/NOTIFY or
+Redis behind the same `publish`/`subscribe`, with the outbox table as the record to replay from."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ SUBSCRIBER_QUEUE = 1000
 class LiveEvent:
     kind: LiveEventKind
     data: dict[str, Any]
+    # The outbox row's id once stored; None for events about no stored state (presence, log-out).
+    id: int | None = None
 
 
 class EventBus:
@@ -49,7 +54,7 @@ class EventBus:
 
 
 def message_event(message: Any) -> LiveEvent:
-    """A stored message as a live event (after its transaction committed, so it has an id)."""
+    """A stored message as a live event (once flushed, so it has an id and a time)."""
     return LiveEvent(
         LiveEventKind.MESSAGE,
         {

@@ -2,8 +2,8 @@
 
 Each transition runs inside the caller's transaction: it locks its rows, checks the state it starts
 from against `ALLOWED`, applies the change, writes the `session_events` row and returns a `Result`.
-The caller commits, then publishes `live_event(result)`: the one place live events about tickets
-are made, so they can later go to an outbox table in the same transaction."""
+`live_event(result)` is the one place live events about tickets are made: the caller writes it to
+the outbox (core/outbox.py) in the same transaction, and consoles hear of it once that commits."""
 
 from __future__ import annotations
 

@@ -197,3 +197,21 @@ class TicketNote(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxEvent(Base):
+    """A live event (a stored message, a ticket change) written in the transaction of the change it
+    reports: it exists if and only if that change committed. Consoles replay from it by id.
+
+    On PostgreSQL a trigger (migration 0007) draws the id under a transaction-scoped lock, so ids
+    are handed out in commit order and a reader never sees id N+1 before id N."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # SQLite would reuse the id of a pruned newest row; a console must never see an id twice.
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}

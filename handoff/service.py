@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import lifecycle
+from core import lifecycle, outbox
 from core.dialogue import RasaClient
-from core.events import EventBus, LiveEvent, message_event
+from core.events import EventBus, LiveEvent
 from core.kinds import (
     OPERATOR_DISPOSITIONS,
     Direction,
@@ -124,6 +124,7 @@ class HandoffService:
         async with self._sessions() as db, db.begin():
             await db.execute(delete(OperatorToken).where(OperatorToken.token_hash == digest))
         # Live streams opened with this log-in end at once (they also re-check it periodically).
+        # In-process only, not stored: a replay has no use for it, since that log-in cannot reconnect.
         self._bus.publish(LiveEvent(LOGGED_OUT, {"token_hash": digest}))
 
     async def _operator_for_digest(self, digest: str) -> tuple[Operator, datetime] | None:
@@ -182,14 +183,14 @@ class HandoffService:
                 if result.done:
                     del candidates[chosen.operator_id]  # one open offer per operator
                     made.append(result)
-        for result in made:
-            self._publish(result)
+            await outbox.write(db, self._bus, *map(lifecycle.live_event, made))
         return len(made)
 
-    def _publish(self, result: lifecycle.Result) -> None:
-        event = lifecycle.live_event(result)
-        if event is not None:
-            self._bus.publish(event)
+    async def live_events_after(self, last_id: int, limit: int) -> list[LiveEvent] | None:
+        """What a reconnecting console missed after the event it saw last, oldest first; None when
+        that is no longer known (or too much): the console must reload its lists."""
+        async with self._sessions() as db:
+            return await outbox.events_after(db, last_id, limit)
 
     async def callbacks(self, *, include_closed: bool = False) -> list[HandoffTicket]:
         """Callback tasks, the ones due first; closed ones too when asked (the day's record)."""
@@ -229,10 +230,8 @@ class HandoffService:
                     "operator_joined", result.session.language, name=operator.display_name
                 )
                 joined = _system_note(db, result.session.id, text)
+            await outbox.write(db, self._bus, lifecycle.live_event(result), joined)
         logger.info("ticket claimed ticket_id=%s operator_id=%s", ticket_id, operator.id)
-        self._publish(result)
-        if joined is not None:
-            self._bus.publish(message_event(joined))
         return result.ticket
 
     async def reply(self, ticket_id: int, operator: Operator, text: str) -> Message:
@@ -254,7 +253,7 @@ class HandoffService:
                 text,
                 {"operator": operator.display_name},
             )
-        self._bus.publish(message_event(message))
+            await outbox.write(db, self._bus, message)
         return message
 
     async def add_note(self, ticket_id: int, operator: Operator, text: str) -> TicketNote:
@@ -274,9 +273,7 @@ class HandoffService:
             assert result.session is not None and result.ticket is not None
             if result.ticket.kind == TicketKind.SESSION:
                 told = await self._say_goodbye(db, result.session, result.ticket, operator, disposition)
-        self._publish(result)
-        for message in told:
-            self._bus.publish(message_event(message))
+            await outbox.write(db, self._bus, lifecycle.live_event(result), *told)
 
     async def _say_goodbye(
         self,
@@ -327,9 +324,7 @@ class HandoffService:
             if result.ticket.kind == TicketKind.SESSION:
                 text = self._messages.get("transferred", result.session.language)
                 note = _system_note(db, result.session.id, text)
-        self._publish(result)
-        if note is not None:
-            self._bus.publish(message_event(note))
+            await outbox.write(db, self._bus, lifecycle.live_event(result), note)
         return result.ticket
 
     async def return_to_bot(self, ticket_id: int, operator: Operator) -> None:
@@ -346,8 +341,7 @@ class HandoffService:
             back = _system_note(
                 db, result.session.id, self._messages.get("back_to_bot", result.session.language)
             )
-        self._publish(result)
-        self._bus.publish(message_event(back))
+            await outbox.write(db, self._bus, lifecycle.live_event(result), back)
 
 
 async def _offer_candidates(
