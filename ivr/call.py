@@ -101,7 +101,7 @@ class Call:
         # The session's language (speech model, keywords, bot); prompts fall back to the menu's
         # default language where the menu file has no text in it.
         self.language = deps.settings.language
-        self.key = caller_key(leg.caller, leg.call_id)
+        self.key = caller_key(leg.caller, leg.call_id, verified=leg.caller_verified)
         self.phone = caller_phone(leg.caller)
         self.session_id = 0
         self._inputs: asyncio.Queue[object] = asyncio.Queue(200)
@@ -118,7 +118,9 @@ class Call:
         self.leg.on_info_digit = lambda key: self._put(Digit(key))
         # The session first: the speech model may still be loading (seconds, at start-up), and a
         # caller who hangs up meanwhile must still be on record.
-        self.session_id = await self.deps.contacts.start(self.key, self.language, self.phone)
+        self.session_id = await self.deps.contacts.start(
+            self.key, self.language, self.phone, verified=self.leg.caller_verified
+        )
         media: asyncio.Task[None] | None = None
         try:
             self._speech = await self._load_speech()

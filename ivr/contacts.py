@@ -19,11 +19,16 @@ logger = logging.getLogger(__name__)
 CHANNEL = "phone"
 
 
-def caller_key(number: str, call_id: str) -> str:
-    """`tel:<number>`; a hidden number gets a key of its own, so strangers never share a history."""
+def caller_key(number: str, call_id: str, *, verified: bool) -> str:
+    """`tel:<number>` when an allowed PBX delivered the caller id; otherwise a key of the call's own,
+    so strangers never share a history. An unvouched caller id is whatever the calling peer put
+    in From: it must not name a customer (a `tel:` key is read as the customer's phone, which
+    links their orders, cards and other channels)."""
     digits = "".join(ch for ch in to_ascii_digits(number) if ch.isdigit())
     if not digits:
         return f"tel:anonymous:{call_id[:40]}"
+    if not verified:
+        return f"call:{call_id[:40]}"
     return f"tel:+{digits}" if number.startswith("+") else f"tel:{digits}"
 
 
@@ -45,8 +50,11 @@ class CallContacts:
         self.catalogue = catalogue
         self._db = db_sessions
 
-    async def start(self, key: str, language: str, phone: str | None) -> int:
-        return await self.conversations.start_call(key, channel=CHANNEL, language=language, phone=phone)
+    async def start(self, key: str, language: str, phone: str | None, *, verified: bool) -> int:
+        """The call's session. Only a verified caller id goes on the customer card; an unverified
+        one is still the number the caller gave for a callback (like a typed one in a chat)."""
+        card_phone = phone if verified else None
+        return await self.conversations.start_call(key, channel=CHANNEL, language=language, phone=card_phone)
 
     async def note(
         self,

@@ -55,13 +55,23 @@ class CallLeg:
     """One answered call as the call flow sees it: who, the media, and the SIP actions it may take."""
 
     def __init__(
-        self, endpoint: SipEndpoint, dialog: Dialog, media: Media, rtp: RtpSession, caller: str, called: str
+        self,
+        endpoint: SipEndpoint,
+        dialog: Dialog,
+        media: Media,
+        rtp: RtpSession,
+        caller: str,
+        called: str,
+        *,
+        caller_verified: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.dialog = dialog
         self.media = media
         self.rtp = rtp
-        self.caller = caller  # the user part of From: a number, or "" / "anonymous"
+        self.caller = caller  # the caller id's user part: a number, or "" / "anonymous"
+        # Delivered by an allowed peer (the PBX vouches for it); any other peer writes what it likes.
+        self.caller_verified = caller_verified
         self.called = called
         self.ended = asyncio.Event()  # the caller hung up, or we did
         self.end_reason = ""
@@ -335,7 +345,11 @@ class SipEndpoint(asyncio.DatagramProtocol):
                 await asyncio.sleep(self.config.ring_s)
             rtp = await self._ports.open(self.config.rtp_host)
             rtp.set_remote(media.remote_address, media.remote_port, media.codec, media.payload_type)
-            leg = CallLeg(self, dialog, media, rtp, _caller_number(request), uri_user(request.uri or ""))
+            trusted = self._is_allowed_peer(addr[0])
+            caller = _caller_number(request, trusted)
+            leg = CallLeg(
+                self, dialog, media, rtp, caller, uri_user(request.uri or ""), caller_verified=trusted
+            )
             sdp = build_answer(media, self._local_address(media.remote_address), rtp.port)
             ok = self._response(request, 200, dialog, sdp)
             self.calls[call_id] = leg
@@ -557,9 +571,10 @@ def _sipfrag_status(body: bytes) -> int | None:
     return None
 
 
-def _caller_number(invite: SipMessage) -> str:
-    """The caller's number from P-Asserted-Identity (set by a trusted PBX) or From."""
-    for header in ("P-Asserted-Identity", "From"):
+def _caller_number(invite: SipMessage, trusted: bool) -> str:
+    """The caller's number from P-Asserted-Identity (only when a trusted PBX set it) or From."""
+    headers = ("P-Asserted-Identity", "From") if trusted else ("From",)
+    for header in headers:
         value = invite.get(header)
         if value:
             user = uri_user(name_addr_uri(value))

@@ -70,11 +70,18 @@ class IvrLine:
         return order
 
 
+# The tests' callers are the centre's exchange on loopback, so their caller ids are trusted; a test
+# of strangers or floods passes allowed_peers=[] (no PBX configured: anyone may call, nobody is vouched for).
+LOOPBACK_PBX = ["127.0.0.1/32"]
+
+
 def ivr_settings(tmp_path: Path, base: Settings | None = None, **ivr: object) -> Settings:
-    """The IVR on free loopback ports; on `base` (a real stack) or on a bot-less front line."""
+    """The IVR on free loopback ports behind a loopback PBX; on `base` (a real stack) or on a
+    bot-less front line."""
     low = random.randrange(20000, 40000, 2)
     options: dict[str, object] = {
         "enabled": True,
+        "allowed_peers": LOOPBACK_PBX,
         "port": free_udp_port(),
         "rtp_port_min": low,
         "rtp_port_max": low + 200,

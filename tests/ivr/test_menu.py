@@ -66,8 +66,10 @@ def test_menu_keys_map_to_known_entries(tmp_path: Path) -> None:
 
 
 def test_caller_identity() -> None:
-    assert caller_key("+4915112345678", "c1") == "tel:+4915112345678"
+    assert caller_key("+4915112345678", "c1", verified=True) == "tel:+4915112345678"
     assert caller_phone("+4915112345678") == "+4915112345678"
-    assert caller_key("۰۹۱۲۳۴۵۶۷۸۹", "c1") == "tel:09123456789"  # Persian digits from a PBX
-    assert caller_key("anonymous", "abc") == "tel:anonymous:abc"
+    assert caller_key("۰۹۱۲۳۴۵۶۷۸۹", "c1", verified=True) == "tel:09123456789"  # Persian digits from a PBX
+    assert caller_key("anonymous", "abc", verified=True) == "tel:anonymous:abc"
+    # A number no allowed PBX vouches for names nobody: the call is a customer of its own.
+    assert caller_key("+4915112345678", "c1", verified=False) == "call:c1"
     assert caller_phone("anonymous") is None and caller_phone("101") is None

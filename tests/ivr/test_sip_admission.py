@@ -32,7 +32,8 @@ async def _ack_and_hang_up(caller: RawCaller, call_id: str) -> None:
 
 
 async def test_calls_beyond_max_calls_get_503_with_retry_after_until_one_ends(tmp_path: Path) -> None:
-    async with running_ivr(ivr_settings(tmp_path, max_calls=2)) as line, rtp_recorder() as (_, sink):
+    settings = ivr_settings(tmp_path, allowed_peers=[], max_calls=2)
+    async with running_ivr(settings) as line, rtp_recorder() as (_, sink):
         callers = [RawCaller(line.sip_port, host=f"127.0.0.{n}") for n in (1, 2, 4)]
         try:
             first = [await _invite(c, sink) for c in callers]
@@ -57,7 +58,7 @@ async def _flood(caller: RawCaller, sink: int, count: int) -> list[int | None]:
 async def test_a_source_that_never_acks_holds_few_ports_and_they_come_back_within_timer_h(
     tmp_path: Path,
 ) -> None:
-    settings = ivr_settings(tmp_path, max_calls=20)
+    settings = ivr_settings(tmp_path, allowed_peers=[], max_calls=20)
     low, high = settings.ivr.rtp_port_min, settings.ivr.rtp_port_max
     async with running_ivr(settings) as line, rtp_recorder() as (_, sink):
         flooder, other = RawCaller(line.sip_port), RawCaller(line.sip_port, host="127.0.0.2")
@@ -84,7 +85,7 @@ async def test_a_source_that_never_acks_holds_few_ports_and_they_come_back_withi
 
 
 async def test_invites_faster_than_the_rate_get_503(tmp_path: Path) -> None:
-    settings = ivr_settings(tmp_path, invite_burst=3, invite_rate_per_s=0.1)
+    settings = ivr_settings(tmp_path, allowed_peers=[], invite_burst=3, invite_rate_per_s=0.1)
     async with running_ivr(settings) as line, rtp_recorder() as (_, sink):
         caller, other = RawCaller(line.sip_port), RawCaller(line.sip_port, host="127.0.0.2")
         try:

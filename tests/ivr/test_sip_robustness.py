@@ -241,7 +241,8 @@ async def test_an_offer_naming_a_host_gets_488_and_holds_no_rtp_port(tmp_path: P
 
 
 async def test_a_stranger_cannot_ack_or_hang_up_someone_elses_call(tmp_path: Path) -> None:
-    async with running_ivr(ivr_settings(tmp_path)) as line, rtp_recorder() as (recorder, sink):
+    settings = ivr_settings(tmp_path, allowed_peers=[])  # no PBX: the stranger reaches the endpoint
+    async with running_ivr(settings) as line, rtp_recorder() as (recorder, sink):
         caller, stranger = RawCaller(line.sip_port), RawCaller(line.sip_port, host="127.0.0.2")
         try:
             caller.send(caller.request("INVITE", body=offer("127.0.0.1", sink)))
