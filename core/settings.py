@@ -78,6 +78,7 @@ class IvrSettings(BaseModel):
     # The PBX queue calls are transferred to (REFER), e.g. sip:queue@pbx.example; "" = callbacks only.
     operator_uri: str = ""
     # Only these peers (addresses or networks, e.g. the PBX) may call; empty = anyone who reaches us.
+    # Only their caller ids are trusted (link orders, cards, channels): with none listed, no call's is.
     allowed_peers: list[str] = Field(default_factory=list)
     # Vosk model directory per language; a language without one gets the digit menu only.
     model_dirs: dict[str, Path] = Field(default_factory=dict)
