@@ -10,7 +10,7 @@ import random
 import struct
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +21,16 @@ from ivr.speech.recognizer import Decoder, Feed, Heard, new_recognizer
 logger = logging.getLogger(__name__)
 
 # Measured on the small Korean model: a fresh free recogniser decodes its first utterance in about
-# 1.1 s (later ones 0.07-0.14 s) because it builds its lazily composed graph as it goes. About half
-# of that is the same for any audio, so one decode of faint line noise takes it off the first caller;
-# the rest depends on the words, and shrinks as a recogniser serves more utterances: hence a pool.
-WARM_UP_S = 1.0
+# 1.1 s (later ones 0.07-0.14 s) because it builds its lazily composed graph as it goes. Part of
+# that is the same for any audio, the rest depends on the words: so a spare is warmed on speech in
+# the model's language (the menu phrases, which callers say most), and a pool keeps them.
+WARM_UP_S = 1.0  # of line noise, where no speech can be had for warming
 WARM_UP_LEVEL = 30  # samples' amplitude: hiss, not speech
 WARM_NICENESS = 10  # warm-ups yield the CPU to live decoding (a thread's niceness on Linux)
+# Dictation runs on every utterance, menu keywords included, while the grammar recogniser usually
+# answers: below the event loop (which sends every call's audio) and the keyword decodes, so an
+# overloaded core delays free-speech replies before it breaks up anyone's prompt.
+DECODE_NICENESS = 5
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,9 @@ class PooledRecognizer(Feed):
         self.uses += 1
         return heard
 
-    def warm_up(self) -> None:
-        """Build the recogniser and decode a stretch of line noise (blocking: call it in a thread)."""
-        self.decoder.finish(_line_noise(WARM_UP_S))
+    def warm_up(self, pcm: bytes) -> None:
+        """Build the recogniser and decode the warming audio (blocking: call it in a thread)."""
+        self.decoder.finish(pcm)
         self.warm = True
 
     @property
@@ -91,11 +95,17 @@ class RecognizerPool:
         limits: PoolLimits | None = None,
         sample_rate: int = 8000,
         executor: Executor | None = None,
+        warm_audio: Callable[[], bytes] | None = None,
     ) -> None:
         self.model = model
         self.limits = limits or PoolLimits()
         self.sample_rate = sample_rate
-        self.executor = executor  # decoding; None: the loop's default pool
+        self._own_executor = executor is None
+        self.executor = executor or ThreadPoolExecutor(
+            self.limits.limit, "vosk-dictation", initializer=_lower_priority, initargs=(DECODE_NICENESS,)
+        )
+        self._warm_audio = warm_audio  # speech to warm spares on (8 kHz PCM), rendered once
+        self._warm_pcm: bytes | None = None
         self._idle: list[PooledRecognizer] = []
         self._count = 0  # recognisers in existence: lent, idle or warming
         self._warming = 0
@@ -105,7 +115,9 @@ class RecognizerPool:
         self._changed = threading.Condition(self._lock)
         self._closed = False
         self._warm_failed = False
-        self._warmer = ThreadPoolExecutor(1, "vosk-warm", initializer=_lower_priority)
+        self._warmer = ThreadPoolExecutor(
+            1, "vosk-warm", initializer=_lower_priority, initargs=(WARM_NICENESS,)
+        )
 
     @property
     def idle(self) -> int:
@@ -161,6 +173,8 @@ class RecognizerPool:
             self._count -= len(self._idle)
             self._idle.clear()
         self._warmer.shutdown(wait=False, cancel_futures=True)
+        if self._own_executor:  # decodes under way finish; their recognisers are dropped on return
+            self.executor.shutdown(wait=False)
 
     # --- lending -------------------------------------------------------------------------------
 
@@ -232,7 +246,7 @@ class RecognizerPool:
     def _warm_one(self) -> None:
         recognizer = PooledRecognizer(self)
         try:
-            recognizer.warm_up()
+            recognizer.warm_up(self._warming_audio())
         except Exception:  # a model that cannot decode: calls find out themselves, no retry loop here
             logger.exception("a free-dictation recogniser could not be warmed up; no more warm-ups")
             with self._lock:
@@ -240,6 +254,19 @@ class RecognizerPool:
         with self._lock:
             self._warming -= 1
         self._give_back(recognizer if recognizer.warm else None)
+
+    def _warming_audio(self) -> bytes:
+        """The speech spares are warmed on, rendered on the first warm-up; line noise without it.
+        Only the one warm-up thread calls this."""
+        if self._warm_pcm is None:
+            pcm = b""
+            if self._warm_audio is not None:
+                try:
+                    pcm = self._warm_audio()
+                except Exception as exc:  # no voice for the language, espeak-ng missing: still warm
+                    logger.warning("no speech to warm recognisers on (%s); line noise instead", exc)
+            self._warm_pcm = pcm or _line_noise(WARM_UP_S)
+        return self._warm_pcm
 
 
 def _line_noise(seconds: float) -> bytes:
@@ -249,7 +276,7 @@ def _line_noise(seconds: float) -> bytes:
     return struct.pack(f"<{count}h", *(rng.randint(-WARM_UP_LEVEL, WARM_UP_LEVEL) for _ in range(count)))
 
 
-def _lower_priority() -> None:
-    # Linux keeps a niceness per thread: this lowers only the warm-up thread, not the process.
+def _lower_priority(niceness: int) -> None:
+    # Linux keeps a niceness per thread: this lowers only the pool's own thread, not the process.
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICENESS)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
