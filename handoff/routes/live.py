@@ -1,4 +1,8 @@
-"""Live updates for operator consoles as Server-Sent Events (new tickets, claims, closes, messages)."""
+"""Live updates for operator consoles as Server-Sent Events (new tickets, claims, closes, messages).
+
+Every event about stored state carries its outbox id (`id:`). A console that reconnects says the
+last id it saw (the `Last-Event-ID` header, or `last_event_id` for a fresh EventSource) and first
+gets what it missed from the outbox, then live events, each exactly once."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -23,29 +27,47 @@ router = APIRouter(prefix="/api/operator", tags=["operator"])
 
 KEEPALIVE_S = 15.0
 RECHECK_S = 15.0  # how often an open stream checks that its operator is still logged in
+# A console that missed more than this reloads its lists instead of hearing every event.
+REPLAY_LIMIT = 1000
+# Sent instead of a replay the outbox cannot give (pruned, unknown or too long): reload the lists.
+RESYNC = "resync"
+MAX_ID = 2**31 - 1  # the outbox id column's range
 
 
 def _frame(event: LiveEvent) -> str:
-    return f"event: {event.kind}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
+    head = f"id: {event.id}\n" if event.id is not None else ""
+    return f"{head}event: {event.kind}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
 
 
 async def _stream(
-    request: Request, bus: EventBus, handoff: HandoffService, holder: Holder
+    request: Request, bus: EventBus, handoff: HandoffService, holder: Holder, last_id: str | None = None
 ) -> AsyncIterator[str]:
     # An open console is what makes an operator "online" for auto-offers.
     with handoff.presence.online(holder.operator_id):
-        async for frame in _frames(request, bus, handoff, holder):
+        async for frame in _frames(request, bus, handoff, holder, last_id):
             yield frame
 
 
 async def _frames(
-    request: Request, bus: EventBus, handoff: HandoffService, holder: Holder
+    request: Request, bus: EventBus, handoff: HandoffService, holder: Holder, last_id: str | None
 ) -> AsyncIterator[str]:
     # Colleagues' consoles and the auto-offer loop hear of it; this console does not need its own news.
     bus.publish(LiveEvent(LiveEventKind.OPERATOR_ONLINE, {"operator_id": holder.operator_id}))
     checked = time.monotonic()
+    # Subscribed before the replay is read: an event committed meanwhile is in one or both, and
+    # `seen` (ids follow commit order) drops the second copy.
     async with bus.subscribe() as queue:
         yield ": connected\n\n"
+        seen = 0  # the highest outbox id this console has
+        if last_id is not None:
+            missed = await _missed(handoff, last_id)
+            if missed is None:
+                yield f"event: {RESYNC}\ndata: {{}}\n\n"  # after a reload every event is news
+            else:
+                seen = int(last_id)
+                for event in missed:
+                    yield _frame(event)
+                    seen = event.id or seen
         while not await request.is_disconnected():
             if time.monotonic() - checked >= RECHECK_S:
                 # A stream outlives its request: log-out or expiry of the token must end it too.
@@ -63,7 +85,18 @@ async def _frames(
                     yield _frame(event)
                     return
                 continue
+            if event.id is not None:
+                if event.id <= seen:
+                    continue  # replayed already
+                seen = event.id
             yield _frame(event)
+
+
+async def _missed(handoff: HandoffService, last_id: str) -> list[LiveEvent] | None:
+    """The replay after the console's last event id; None when it cannot be given."""
+    if not (last_id.isascii() and last_id.isdigit()) or int(last_id) > MAX_ID:
+        return None  # not an id this stream ever sent
+    return await handoff.live_events_after(int(last_id), REPLAY_LIMIT)
 
 
 def _tickets(request: Request) -> StreamTickets:
@@ -93,10 +126,16 @@ async def read_events(
     request: Request,
     handoff: HandoffDep,
     ticket: Annotated[str | None, Query(description="from POST /api/operator/events/ticket")] = None,
+    last_event_id: Annotated[
+        str | None, Query(description="the last event id seen, for a new EventSource after a drop")
+    ] = None,
+    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """`ticket_queued`, `ticket_offered`, `ticket_claimed`, `ticket_closed` and `message` events as they
-    happen; `logged_out` and the end of the stream when the operator's log-in ends. While the stream
-    is open the operator counts as online (auto-offers go to online operators)."""
+    happen, each with its id; after a last event id, first those that followed it, or `resync` when
+    they are no longer kept (reload the lists). `logged_out` and the end of the stream when the
+    operator's log-in ends. While the stream is open the operator counts as online (auto-offers go
+    to online operators)."""
     holder = _tickets(request).redeem(ticket) if ticket else None
     if holder is None or await handoff.operator_for_token(holder.token) is None:
         raise HTTPException(
@@ -104,7 +143,7 @@ async def read_events(
             detail="invalid, used or expired ticket: get one from /events/ticket",
         )
     return StreamingResponse(
-        _stream(request, request.app.state.bus, handoff, holder),
+        _stream(request, request.app.state.bus, handoff, holder, last_event_id_header or last_event_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

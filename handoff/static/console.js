@@ -68,6 +68,7 @@
     canned: {},
     stream: null,
     live: false,
+    lastEventId: null, // the id of the last live event: a reopened stream first replays what followed it
     streamFailures: 0,
     streamRetryTimer: null,
     pollTimer: null,
@@ -337,6 +338,7 @@
       colleagues: [],
       colleaguesAt: 0,
       figuresTimer: null,
+      lastEventId: null,
     });
     state.mine.clear();
     state.offers.clear();
@@ -379,14 +381,26 @@
       return;
     }
     if (!state.token) return; // logged out meanwhile
-    const url = `/api/operator/events?ticket=${encodeURIComponent(ticket)}`;
+    // A new EventSource does not send Last-Event-ID by itself: the URL says where to resume.
+    const resume = state.lastEventId;
+    const from = resume ? `&last_event_id=${encodeURIComponent(resume)}` : "";
+    const url = `/api/operator/events?ticket=${encodeURIComponent(ticket)}${from}`;
     const source = new EventSource(url);
     state.stream = source;
     source.addEventListener("open", () => {
       if (state.stream !== source) return;
       state.live = true;
       setConnection("live");
-      schedulePoll(0); // catch up on anything that happened before the stream was open
+      // A first stream: catch up on anything that happened before it was open. A resumed one
+      // replays what it missed, or sends `resync` when it cannot.
+      if (!resume) schedulePoll(0);
+    });
+    source.addEventListener("resync", () => {
+      if (state.stream !== source) return;
+      // Too much was missed, or too long ago, to replay: reload everything the console shows.
+      schedulePoll(0);
+      restoreMine();
+      loadColleagues();
     });
     source.addEventListener("error", () => {
       if (state.stream !== source) return;
@@ -408,7 +422,9 @@
     });
     for (const kind of LIVE_KINDS) {
       source.addEventListener(kind, (event) => {
-        if (state.stream === source) onLiveEvent(kind, event.data);
+        if (state.stream !== source) return;
+        if (event.lastEventId) state.lastEventId = event.lastEventId;
+        onLiveEvent(kind, event.data);
       });
     }
   }
