@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,6 +92,14 @@ async def prune(db: AsyncSession, written_before: datetime) -> int:
         select(func.max(OutboxEvent.id)).where(OutboxEvent.created_at < written_before).scalar_subquery()
     )
     result: Any = await db.execute(delete(OutboxEvent).where(OutboxEvent.id <= newest_old))
+    return int(result.rowcount or 0)
+
+
+async def erase_sessions(db: AsyncSession, session_ids: Collection[int]) -> int:
+    """Delete the events about some sessions (they copy message texts): for erasing a customer.
+    A console whose last event was one of them is told to reload, as after pruning."""
+    about = OutboxEvent.payload["session_id"].as_integer().in_(session_ids)
+    result: Any = await db.execute(delete(OutboxEvent).where(about))
     return int(result.rowcount or 0)
 
 

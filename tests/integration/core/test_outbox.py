@@ -183,5 +183,38 @@ async def test_the_outbox_ids_are_never_reused_after_pruning(sessions: Sessions)
     assert (await _stored(sessions))[0][0] > newest
 
 
+async def test_the_background_task_prunes_old_events_as_it_starts(sessions: Sessions) -> None:
+    bus = EventBus()
+    await _write(sessions, bus, _queued(1), _queued(2))
+    async with sessions() as db, db.begin():
+        await db.execute(update(OutboxEvent).values(created_at=utcnow() - timedelta(hours=25)))
+    await _write(sessions, bus, _queued(3))
+    task = asyncio.create_task(outbox.prune_periodically(sessions, keep=timedelta(hours=24)))
+    try:
+        async with asyncio.timeout(10):
+            while len(await _stored(sessions)) > 1:
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+    assert [row[2]["ticket_id"] for row in await _stored(sessions)] == [3]
+
+
+async def test_erasing_a_customer_removes_the_events_that_quote_their_sessions(sessions: Sessions) -> None:
+    bus = EventBus()
+    said = {"direction": "in", "text": "my address is 7 Elm Street"}
+    await _write(
+        sessions,
+        bus,
+        LiveEvent(LiveEventKind.MESSAGE, {"session_id": 5, "message": said}),
+        LiveEvent(LiveEventKind.TICKET_QUEUED, {"ticket_id": 1, "session_id": 5}),
+        LiveEvent(LiveEventKind.MESSAGE, {"session_id": 6, "message": {"text": "someone else"}}),
+        LiveEvent(LiveEventKind.TICKET_CLOSED, {"ticket_id": 2}),
+    )
+    async with sessions() as db, db.begin():
+        assert await outbox.erase_sessions(db, [5]) == 2
+    kept = [payload for _, _, payload in await _stored(sessions)]
+    assert "7 Elm Street" not in str(kept) and len(kept) == 2
+
+
 async def test_the_migrations_match_the_outbox_model(db_url: str) -> None:
     await asyncio.to_thread(command.check, alembic_config(db_url))
