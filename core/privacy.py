@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, column, delete, inspect, select, table, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from core import outbox
 from core.models import (
     ConversationSession,
     Customer,
@@ -112,6 +113,7 @@ async def erase_customer(db: AsyncSession, key: str) -> Erased | None:
     await db.execute(delete(TicketNote).where(TicketNote.ticket_id.in_(tickets)))
     await db.execute(delete(HandoffTicket).where(HandoffTicket.session_id.in_(ids)))
     messages = (await db.execute(delete(Message).where(Message.session_id.in_(ids)))).rowcount
+    await outbox.erase_sessions(db, ids)  # live events quote the messages' texts
     await db.execute(delete(SessionEvent).where(SessionEvent.session_id.in_(ids)))
     orders = (
         await db.execute(

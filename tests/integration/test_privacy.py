@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from core.models import ConversationSession, Customer, HandoffTicket, Message, Order, utcnow
+from core.models import ConversationSession, Customer, HandoffTicket, Message, Order, OutboxEvent, utcnow
 from core.privacy import erase_customer, export_customer, main, purge_older_than
 from tests.chat import FrontLine
 
@@ -58,6 +58,8 @@ async def test_erasing_a_customer_leaves_no_trace_but_an_anonymous_order(
         assert await db.get(ConversationSession, session_id) is None
         left = list(await db.scalars(select(Message.text)))
         assert not any("anna" in t for t in left) and any("boris" in t for t in left)
+        live = [str(p) for p in await db.scalars(select(OutboxEvent.payload))]  # what consoles replay
+        assert not any("anna" in t for t in live) and any("boris" in t for t in live)
         assert await db.scalar(select(func.count()).select_from(HandoffTicket)) == 1  # boris's
         orders = {o.full_name: o for o in await db.scalars(select(Order))}
         assert set(orders) == {"[erased]", "boris Petrova"}
