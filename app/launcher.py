@@ -7,6 +7,7 @@ Ctrl-C (or SIGTERM, SIGHUP) stops every process it started; a second one makes i
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import secrets
@@ -16,12 +17,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.engine import URL, make_url
 
 from app.rasa_run import SECRET_VARIABLE
 from core.rasa_auth import RasaAuth
@@ -34,6 +38,7 @@ LOG_DIR = PROJECT_ROOT / "var" / "log"
 STOP_GRACE_S = 10.0
 STOP_POLL_S = 0.1
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+TRACKER_URL_VARIABLE = "FRONTLINE_RASA_TRACKER_URL"  # endpoints.yml reads it
 
 
 class LaunchError(RuntimeError):
@@ -68,10 +73,14 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 180.0
     health_auth: httpx.Auth | None = None
+    # What must exist before the process starts (Rasa's tracker database); raises LaunchError.
+    prepare: Callable[[], None] | None = None
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
     def start(self, log_to_files: bool) -> None:
+        if self.prepare is not None:
+            self.prepare()
         out: IO[bytes] | None = None
         if log_to_files:
             LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -140,6 +149,62 @@ def actions_service(settings: Settings) -> Service:
     )
 
 
+def tracker_store_url(settings: Settings) -> str:
+    """Where Rasa keeps its trackers: the configured URL, else a database of its own beside the
+    app's (the app's tables and Rasa's never share a database, so neither migrates the other's)."""
+    configured = settings.rasa.tracker_store_url.get_secret_value()
+    if configured:
+        return configured
+    app_db = make_url(settings.db.url)
+    backend = app_db.get_backend_name()
+    if backend == "sqlite" and app_db.database not in (None, "", ":memory:"):
+        path = Path(app_db.database)
+        return f"sqlite:///{path.with_name(f'{path.stem}-rasa.db')}"
+    if backend == "postgresql" and not app_db.query:
+        # Rasa's venv reaches PostgreSQL through psycopg2, SQLAlchemy's default PostgreSQL driver.
+        return _rasa_database(app_db).render_as_string(hide_password=False)
+    raise LaunchError(
+        "no place for Rasa's trackers can be derived from this database URL (an in-memory database, "
+        "or driver options Rasa's driver may read otherwise): set FRONTLINE_RASA__TRACKER_STORE_URL"
+    )
+
+
+def _rasa_database(app_db: URL) -> URL:
+    return app_db.set(drivername="postgresql", database=f"{app_db.database}_rasa")
+
+
+def prepare_tracker_store(settings: Settings) -> None:
+    """Rasa creates its tables, not its database (it waits for one for ever): make the SQLite
+    file's folder, or the derived PostgreSQL database, on first start."""
+    tracker = make_url(tracker_store_url(settings))
+    if tracker.get_backend_name() == "sqlite" and tracker.database:
+        Path(tracker.database).parent.mkdir(parents=True, exist_ok=True)
+    elif not settings.rasa.tracker_store_url.get_secret_value():
+        server = make_url(settings.db.url).set(drivername="postgresql")
+        # A thread of its own: the caller may be inside an event loop (tests restart Rasa from one).
+        with ThreadPoolExecutor(1) as worker:
+            worker.submit(asyncio.run, _create_database(server, tracker.database or "")).result()
+
+
+async def _create_database(server: URL, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server.render_as_string(hide_password=False))
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name) is None:
+            quoted = name.replace('"', '""')
+            await conn.execute(f'CREATE DATABASE "{quoted}"')
+    except asyncpg.DuplicateDatabaseError:
+        pass  # another launcher created it meanwhile
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise LaunchError(
+            f"Rasa's tracker database {name!r} does not exist and this database user may not create "
+            "it: create it, or set FRONTLINE_RASA__TRACKER_STORE_URL"
+        ) from exc
+    finally:
+        await conn.close()
+
+
 def rasa_service(settings: Settings) -> Service:
     """Rasa bound to loopback, its HTTP API (which can rewrite any conversation) behind a JWT secret
     handed over in the environment: argv is readable by every local user, the environment is not."""
@@ -165,9 +230,12 @@ def rasa_service(settings: Settings) -> Service:
         ],
         health_url=f"{settings.rasa.url}/status",
         health_auth=RasaAuth(secret),
+        prepare=lambda: prepare_tracker_store(settings),
         env={
             SECRET_VARIABLE: secret,
             "FRONTLINE_ACTIONS_URL": f"http://{settings.actions.host}:{settings.actions.port}/webhook",
+            # In the environment, not argv: the URL may hold the database password.
+            TRACKER_URL_VARIABLE: tracker_store_url(settings),
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             # No usage data or error reports (which may quote customers) leave the machine.
             "RASA_TELEMETRY_ENABLED": "false",
@@ -279,11 +347,12 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.model_path.exists():
         print(f"No trained model at {settings.model_path}: run `make model` first.", file=sys.stderr)
         return 2
-    services = [actions_service(settings), rasa_service(settings), app_service(settings)]
+    services: list[Service] = []
     chat = args.mode == "run"
     signals = StopSignals()
     signals.install()
     try:
+        services = [actions_service(settings), rasa_service(settings), app_service(settings)]
         start_all(services, log_to_files=chat, signals=signals)
         base = f"http://{settings.host}:{settings.port}"
         print(f"HTTP chat API: POST {base}/api/chat   OpenAPI: {base}/docs   logs: {LOG_DIR}", flush=True)

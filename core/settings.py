@@ -28,6 +28,10 @@ class RasaSettings(BaseModel):
     reply_timeout: float = 15.0
     # Retries only when the connection was refused, so a message is never processed twice.
     connect_retries: int = 2
+    # Where Rasa keeps its trackers (slots, forms, pauses), so a restart loses none: an SQLAlchemy
+    # URL for Rasa's own SQLAlchemy 1.4 (e.g. postgresql://user:pw@host/rasa). "" = beside the app's
+    # data: a `<db>_rasa` database on the same PostgreSQL server, or `<file>-rasa.db` beside SQLite.
+    tracker_store_url: SecretStr = SecretStr("")
 
 
 class ActionsSettings(BaseModel):

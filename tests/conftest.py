@@ -27,9 +27,15 @@ from tests.support import (
 
 
 @pytest.fixture(scope="session")
-def rasa_stack() -> Iterator[RasaStack]:
+def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
+    # Trackers in a file of this run's own, as a deployment keeps them (a restart loses none).
+    trackers = tmp_path_factory.mktemp("rasa") / "trackers.db"
     base = Settings(
-        rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", token=SecretStr("e2e-token")),
+        rasa=RasaSettings(
+            url=f"http://127.0.0.1:{free_port()}",
+            token=SecretStr("e2e-secret-for-rasa-http-api-0123456789"),  # HS256 wants 32 bytes or more
+            tracker_store_url=SecretStr(f"sqlite:///{trackers}"),
+        ),
         actions=ActionsSettings(port=free_port()),
     )
     require(RASA_BIN.exists() and APP_PYTHON.exists(), "the two venvs (run `make test`)")
@@ -50,8 +56,8 @@ def stack_settings(
         require(postgres_available(), "PostgreSQL on 127.0.0.1:5432")
         url = create_postgres_database(pg_name)
         upgrade(url)
-        # Rasa is shared by both backends and its sender ids are built from row ids: start this
-        # database's sessions far above SQLite's, so no tracker of the other run leaks in.
+        # Rasa is shared by both backends: start this database's sessions far above SQLite's, so
+        # even the row-id part of the sender ids differs (their random part keeps trackers apart).
         asyncio.run(_restart_session_ids(url, 1_000_001))
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'frontline.db'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,8 +47,10 @@ async def open_session(
     )
     db.add(session)
     await db.flush()
-    # Built from row ids only, so no customer-typed character reaches a Rasa URL.
-    session.rasa_sender_id = f"{channel}:{customer.id}:{session.id}"
+    # Built from row ids only, so no customer-typed character reaches a Rasa URL. Rasa keeps its
+    # trackers in a database of its own: after ours is reset, row ids repeat, and the random part
+    # keeps a new customer from being handed an old conversation.
+    session.rasa_sender_id = f"{channel}:{customer.id}:{session.id}:{secrets.token_hex(8)}"
     await record_event(db, session, SessionEventKind.OPENED, None, SessionState.BOT, {"channel": channel})
     return session
 
