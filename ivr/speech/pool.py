@@ -10,7 +10,7 @@ import random
 import struct
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +21,12 @@ from ivr.speech.recognizer import Decoder, Feed, Heard, new_recognizer
 logger = logging.getLogger(__name__)
 
 # Measured on the small Korean model: a fresh free recogniser decodes its first utterance in about
-# 1.1 s (later ones 0.07-0.14 s) because it builds its lazily composed graph as it goes. Part of
-# that is the same for any audio, the rest depends on the words: so a spare is warmed on speech in
-# the model's language (the menu phrases, which callers say most), and a pool keeps them.
-WARM_UP_S = 1.0  # of line noise, where no speech can be had for warming
+# 1.1 s (later ones 0.07-0.14 s) because it builds its lazily composed graph as it goes. About half
+# of that is the same for any audio, so one decode of faint line noise takes it off the first caller;
+# the rest depends on the words, and shrinks as a recogniser serves more utterances: hence a pool.
+# Warming on speech (the menu phrases rendered by espeak-ng) was tried: a spare then holds 44-46 MB
+# instead of 16-20 MB, and 4 free-speech calls gained no clear latency (bench/ivr, 2 runs each).
+WARM_UP_S = 1.0
 WARM_UP_LEVEL = 30  # samples' amplitude: hiss, not speech
 WARM_NICENESS = 10  # warm-ups yield the CPU to live decoding (a thread's niceness on Linux)
 # Dictation runs on every utterance, menu keywords included, while the grammar recogniser usually
@@ -67,9 +69,9 @@ class PooledRecognizer(Feed):
         self.uses += 1
         return heard
 
-    def warm_up(self, pcm: bytes) -> None:
-        """Build the recogniser and decode the warming audio (blocking: call it in a thread)."""
-        self.decoder.finish(pcm)
+    def warm_up(self) -> None:
+        """Build the recogniser and decode a stretch of line noise (blocking: call it in a thread)."""
+        self.decoder.finish(_line_noise(WARM_UP_S))
         self.warm = True
 
     @property
@@ -95,7 +97,6 @@ class RecognizerPool:
         limits: PoolLimits | None = None,
         sample_rate: int = 8000,
         executor: Executor | None = None,
-        warm_audio: Callable[[], bytes] | None = None,
     ) -> None:
         self.model = model
         self.limits = limits or PoolLimits()
@@ -104,8 +105,6 @@ class RecognizerPool:
         self.executor = executor or ThreadPoolExecutor(
             self.limits.limit, "vosk-dictation", initializer=_lower_priority, initargs=(DECODE_NICENESS,)
         )
-        self._warm_audio = warm_audio  # speech to warm spares on (8 kHz PCM), rendered once
-        self._warm_pcm: bytes | None = None
         self._idle: list[PooledRecognizer] = []
         self._count = 0  # recognisers in existence: lent, idle or warming
         self._warming = 0
@@ -246,7 +245,7 @@ class RecognizerPool:
     def _warm_one(self) -> None:
         recognizer = PooledRecognizer(self)
         try:
-            recognizer.warm_up(self._warming_audio())
+            recognizer.warm_up()
         except Exception:  # a model that cannot decode: calls find out themselves, no retry loop here
             logger.exception("a free-dictation recogniser could not be warmed up; no more warm-ups")
             with self._lock:
@@ -254,19 +253,6 @@ class RecognizerPool:
         with self._lock:
             self._warming -= 1
         self._give_back(recognizer if recognizer.warm else None)
-
-    def _warming_audio(self) -> bytes:
-        """The speech spares are warmed on, rendered on the first warm-up; line noise without it.
-        Only the one warm-up thread calls this."""
-        if self._warm_pcm is None:
-            pcm = b""
-            if self._warm_audio is not None:
-                try:
-                    pcm = self._warm_audio()
-                except Exception as exc:  # no voice for the language, espeak-ng missing: still warm
-                    logger.warning("no speech to warm recognisers on (%s); line noise instead", exc)
-            self._warm_pcm = pcm or _line_noise(WARM_UP_S)
-        return self._warm_pcm
 
 
 def _line_noise(seconds: float) -> bytes:

@@ -157,12 +157,6 @@ class Speaker:
         # shield: a caller that stops waiting (barge-in) must not cancel a render others wait for.
         return await asyncio.shield(asyncio.wrap_future(job))
 
-    def render(self, text: str, language: str, timeout_s: float = 60.0) -> bytes:
-        """The same audio, blocking and uncached: for worker threads (warming recognisers), not calls."""
-        voice = self.voice_for(language)
-        job = _EngineThread.shared().submit(lambda engine: _render(engine, text, voice))
-        return job.result(timeout_s)
-
     def _finish(self, key: tuple[str, str], job: concurrent.futures.Future[bytes]) -> None:
         with self._lock:
             self._pending.pop(key, None)

@@ -46,7 +46,7 @@ async def test_loading_a_model_starts_warming_spare_recognisers(korean_models: S
 
     assert pool.idle >= PoolLimits().keep_idle
     async with pool.lend() as recognizer:
-        assert recognizer.warm and recognizer.uses == 0  # warmed, no caller yet
+        assert recognizer.warm and recognizer.uses == 0  # warmed by line noise, no caller yet
 
 
 async def test_overlapping_utterances_get_different_recognisers_and_one_given_back_is_reused(
@@ -152,41 +152,6 @@ async def test_a_recogniser_left_in_mid_utterance_is_not_lent_again(
         await left.feed(utterance(espeak, STEADY[0])[:8000])
 
     assert await borrow(pool) is not left
-
-
-async def test_spares_are_warmed_on_speech_rendered_once(
-    korean_model: Any, espeak: Callable[..., bytes]
-) -> None:
-    rendered: list[int] = []
-    speech = over_the_phone(espeak("요금 안내. 상담원"))
-
-    def warm_audio() -> bytes:
-        rendered.append(1)
-        return speech
-
-    pool = RecognizerPool(korean_model, limits=PoolLimits(keep_idle=2), warm_audio=warm_audio)
-    pool.start()
-    assert await asyncio.to_thread(pool.wait_until_warm, 60)
-
-    assert pool.idle == 2 and len(rendered) == 1  # one render serves every spare
-    audio = [utterance(espeak, text) for text in STEADY]
-    fresh = [await CallRecognizer(korean_model).transcribe(pcm) for pcm in audio]
-    async with pool.lend() as recognizer:
-        assert recognizer.warm and recognizer.uses == 0
-        assert [(await recognizer.hear(pcm)).text for pcm in audio] == fresh  # warming leaves no trace
-    pool.close()
-
-
-async def test_a_language_without_warming_speech_still_gets_warm_spares(korean_model: Any) -> None:
-    def no_voice() -> bytes:
-        raise RuntimeError("espeak-ng has no voice for this language")
-
-    pool = RecognizerPool(korean_model, limits=PoolLimits(keep_idle=1), warm_audio=no_voice)
-    pool.start()
-    assert await asyncio.to_thread(pool.wait_until_warm, 60)
-
-    assert pool.idle == 1  # warmed on line noise instead
-    pool.close()
 
 
 async def test_dictation_decodes_yield_the_cpu_to_the_calls_audio(
