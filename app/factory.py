@@ -21,6 +21,7 @@ from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import routes as telegram_routes
 from bot.telegram.channel import TelegramChannel, start_channel
 from bot.telegram.files import TelegramFiles
+from core import outbox
 from core.catalogue import load_catalogue
 from core.conversation import ConversationService
 from core.db import create_engine, create_session_factory
@@ -74,6 +75,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.supervisor = supervisor = Supervisor()
         conversations, handoff = app.state.conversations, app.state.handoff
         supervisor.start("queue-sweeper", lambda: _sweep_queue(conversations, settings))
+        keep_events = timedelta(hours=settings.live_event_retention_hours)
+        supervisor.start("outbox-prune", lambda: outbox.prune_periodically(sessions, keep_events))
         if settings.auto_offer:
             supervisor.start("auto-offer", lambda: _dispatch_offers(handoff, bus, settings))
         if settings.retention_days:

@@ -158,6 +158,8 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = SecretStr("")
     # Transcripts and cards of contacts closed longer ago than this are deleted daily (0: kept).
     retention_days: int = Field(0, ge=0)
+    # Live events stay this long, so a console that reconnects catches up instead of reloading.
+    live_event_retention_hours: int = Field(24, ge=1)
 
 
 @lru_cache

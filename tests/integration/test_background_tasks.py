@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select, update
 
-from tests.chat import FrontLine
+from core.models import OutboxEvent, utcnow
+from core.settings import Settings
+from tests.chat import FrontLine, running_front_line
 
 LIMIT_S = 60.0  # a bound for a loaded machine, not a timing under test
 
@@ -55,3 +59,22 @@ async def test_a_failing_task_is_logged_restarted_and_reported_until_it_runs_aga
     healed.set()
     assert await _until(front_line_without_bot, 200) == {"status": "ok"}
     assert runs >= 2  # restarted, not just reported
+
+
+async def test_the_app_prunes_live_events_older_than_their_retention(settings_without_bot: Settings) -> None:
+    """Consoles can catch up on a day of events; older ones go when the app starts (then hourly)."""
+    async with running_front_line(settings_without_bot) as front_line:
+        reply = await front_line.customer("pruned").say("hello")
+        async with front_line.db() as db, db.begin():
+            await db.execute(update(OutboxEvent).values(created_at=utcnow() - timedelta(hours=25)))
+        await front_line.customer("kept").say("hello")
+
+    async with running_front_line(settings_without_bot) as front_line:
+        async with asyncio.timeout(LIMIT_S):
+            while True:
+                async with front_line.db() as db:
+                    payloads = list(await db.scalars(select(OutboxEvent.payload)))
+                if not any(p.get("session_id") == reply["session_id"] for p in payloads):
+                    break
+                await asyncio.sleep(0.05)
+    assert payloads  # the recent customer's events stay
