@@ -10,6 +10,8 @@ from rasa_sdk.events import ConversationPaused, EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.history import latest_purpose, misunderstood_texts
+from actions.localise import language_of
+from bot.responses import formats
 
 SUMMARY_QUOTE_CHARS = 80
 
@@ -31,11 +33,11 @@ _NOT_UNDERSTOOD = HandoffReason("not_understood", "general", "utter_offer_handof
 _DEFAULT = HandoffReason("customer_request", "general", "utter_offer_handoff")
 
 
-def _quote(text: str) -> str:
+def _quote(text: str, texts: dict[str, str]) -> str:
     text = " ".join(text.split())
     if len(text) > SUMMARY_QUOTE_CHARS:
         text = text[: SUMMARY_QUOTE_CHARS - 1] + "…"
-    return f"“{text}”"
+    return texts["quote"].format(text=text)
 
 
 def handoff_reason(tracker: Tracker) -> HandoffReason:
@@ -46,20 +48,15 @@ def handoff_reason(tracker: Tracker) -> HandoffReason:
 
 
 def handoff_summary(tracker: Tracker, reason: HandoffReason) -> str:
-    """One line for the operator: why the customer is here, in the customer's own words."""
-    _, text = latest_purpose(tracker)
+    """One line for the operator, in the conversation's language (operators are routed by it):
+    why the customer is here, in the customer's own words."""
+    texts = formats(language_of(tracker))
     if reason.reason == "not_understood":
-        quotes = " / ".join(_quote(t) for t in misunderstood_texts(tracker)[-2:])
-        return f"The bot did not understand: {quotes}"
-    if reason.reason == "technical_issue":
-        return "Internet not working; restarting the modem and checking the cables did not help: " + _quote(
-            text
-        )
-    if reason.reason == "billing_dispute":
-        return "Billing dispute: " + _quote(text)
-    if reason.reason == "complaint":
-        return "Complaint: " + _quote(text)
-    return "The customer asked for a person: " + _quote(text)
+        quotes = " / ".join(_quote(t, texts) for t in misunderstood_texts(tracker)[-2:])
+        return texts["summary_not_understood"].format(quotes=quotes)
+    _, text = latest_purpose(tracker)
+    template = texts.get(f"summary_{reason.reason}", texts["summary_customer_request"])
+    return template.format(quote=_quote(text, texts))
 
 
 class ActionOfferHandoff(Action):

@@ -21,12 +21,12 @@ def bot_action(name: str) -> dict[str, Any]:
     return {"event": "action", "name": name}
 
 
-def tracker(*events: dict[str, Any]) -> Tracker:
+def tracker(*events: dict[str, Any], language: str = "en") -> Tracker:
     latest = next((e for e in reversed(events) if e["event"] == "user"), {})
     return Tracker.from_dict(
         {
             "sender_id": "web:test:1",
-            "slots": {},
+            "slots": {"language": language},
             "latest_message": {"text": latest.get("text"), **latest.get("parse_data", {})},
             "events": list(events),
             "paused": False,
@@ -98,3 +98,20 @@ async def test_first_miss_clarifies_second_in_a_row_offers_a_person() -> None:
     )
     events = await ActionFallback().run(CollectingDispatcher(), second, {})
     assert events == [{"event": "followup", "timestamp": None, "name": "action_offer_handoff"}]
+
+
+async def test_the_operator_reads_the_summary_in_the_conversation_language() -> None:
+    """Operators are routed by language: a Russian or Arabic customer's card is summed up in theirs."""
+    russian = tracker(user("вы списали деньги два раза за ноябрь", "billing_dispute"), language="ru")
+    arabic = tracker(
+        user("ابغى اكلم موظف", "request_human"), bot_action("action_offer_handoff"), user("اي", "affirm"),
+        language="ar",
+    )  # fmt: skip
+    persian = tracker(user("asdf qwer", "nlu_fallback", 0.1), bot_action("action_fallback"), language="fa")
+
+    summaries = [(await run_handoff(t))[0].messages[1]["custom"]["handoff"]["summary"]
+                 for t in (russian, arabic, persian)]  # fmt: skip
+
+    assert summaries[0] == "Спор по счёту: «вы списали деньги два раза за ноябрь»"
+    assert summaries[1] == "العميل طلب التحدث مع موظف: «ابغى اكلم موظف»"
+    assert summaries[2].startswith("ربات متوجه پیام مشتری نشد") and "«asdf qwer»" in summaries[2]
