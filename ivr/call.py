@@ -248,7 +248,7 @@ class Call:
             return True
         await self.deps.contacts.callback(
             self.session_id, self.phone, reason="new_connection", topic="orders",
-            summary="A caller asked for a new connection in the phone menu; call back to take the order.",
+            summary=self.menu.summary("new_connection", self.language),
         )  # fmt: skip
         await self._say(self.menu.text("new_connection_done", self.language))
         self._outcome = "callback"
@@ -262,11 +262,8 @@ class Call:
         uri = self.deps.settings.operator_uri
         if not uri:
             return await self._offer_callback(reason)
-        summary = (
-            "A caller asked for an operator in the phone menu."
-            if reason == "customer_request"
-            else "The phone menu could not understand the caller three times."
-        )
+        key = "operator_request" if reason == "customer_request" else "not_understood"
+        summary = self.menu.summary(key, self.language)
         ticket = await self.deps.contacts.escalate(self.session_id, summary, reason)
         await self._say_noted(self.menu.text("transferring", self.language))
         target = _with_headers(
@@ -291,7 +288,7 @@ class Call:
         await self._note(heard=answer.digits or answer.text, meta={"callback": True})
         await self.deps.contacts.callback(
             self.session_id, self.phone, reason=reason, topic="general",
-            summary="A caller asked for an operator by phone; nobody could take the call, call back.",
+            summary=self.menu.summary("callback", self.language),
         )  # fmt: skip
         await self._say(self.menu.text("callback_done", self.language))
         self._outcome = "callback"

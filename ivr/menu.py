@@ -23,6 +23,12 @@ class Menu:
     prompts: dict[str, dict[str, Any]]  # language -> key -> text
     order_number_digits: int
     default_language: str = "en"
+    summaries: dict[str, dict[str, str]] | None = None  # language -> key -> the operator's line
+
+    def summary(self, key: str, language: str) -> str:
+        """The operator's one-line summary of a call, in the call's language (else the default)."""
+        summaries = self.summaries or {}
+        return (summaries.get(language) or {}).get(key) or summaries[self.default_language][key]
 
     def entry(self, digit: str) -> str | None:
         return self.keys.get(digit)
@@ -89,4 +95,5 @@ def load_menu(path: Path = MENU_FILE, default_language: str = "en") -> Menu:
     prompts = {str(lang): dict(table) for lang, table in raw["prompts"].items()}
     if default_language not in prompts:
         default_language = "en"
-    return Menu(keys, prompts, int(raw.get("order_number_digits", 7)), default_language)
+    summaries = {str(lang): dict(table) for lang, table in (raw.get("summaries") or {}).items()}
+    return Menu(keys, prompts, int(raw.get("order_number_digits", 7)), default_language, summaries)

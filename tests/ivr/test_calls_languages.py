@@ -36,6 +36,7 @@ async def test_a_persian_caller_hears_an_order_status_in_persian_then_reaches_an
         tickets = await line.tickets(session.id)
         assert [(t.status, t.language) for t in tickets] == [("queued", "fa")]
         assert tickets[0].card["session"]["language"] == "fa"
+        assert tickets[0].summary == "تماس‌گیرنده در منوی تلفنی اپراتور خواست."  # the operator's line
 
 
 async def test_an_arabic_caller_hears_the_tariffs_in_arabic(tmp_path: Path) -> None:

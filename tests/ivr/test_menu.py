@@ -23,6 +23,12 @@ def test_every_language_has_every_prompt(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", sorted(MENU.prompts))
+def test_every_language_sums_up_a_call_for_the_operator(language: str) -> None:
+    assert MENU.summaries is not None
+    assert set(MENU.summaries[language]) == set(MENU.summaries["en"])
+
+
+@pytest.mark.parametrize("language", sorted(MENU.prompts))
 def test_every_language_names_every_menu_entry_for_a_confirmation(language: str) -> None:
     assert set(MENU.prompts[language]["choices"]) == set(ENTRIES)
     for entry in ENTRIES:
