@@ -406,9 +406,10 @@ class Call:
         caller hears the first one before the whole text is rendered. A sentence that cannot be
         rendered is left out (the caller hears less, but keys still work and the call goes on)."""
         language = self.menu.language_of(self.language)
+        plus = f" {self.menu.text('plus', self.language)} "  # "Home 300 + Mobile"
         ahead: deque[asyncio.Future[bytes | None]] = deque()  # queued in turn: one espeak-ng thread
         try:
-            for sentence in sentences(text):
+            for sentence in (s.replace(" + ", plus) for s in sentences(text)):
                 ahead.append(asyncio.ensure_future(synthesize(self.deps.speaker, sentence, language)))
                 if len(ahead) > RENDER_AHEAD and (pcm := await ahead.popleft()):
                     yield pcm

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ivr.menu import load_menu
 from tests.ivr.lines import ivr_settings, require_sipp, running_ivr
 from tests.ivr.peers import call_scenario, rtp_recorder, run_sipp
 
 MENU = load_menu()
+
+
+class RecordingSpeaker:
+    """The real speaker, noting each text it is asked to say."""
+
+    def __init__(self, speaker: Any) -> None:
+        self._speaker = speaker
+        self.texts: list[str] = []
+
+    async def synthesize(self, text: str, language: str) -> bytes:
+        self.texts.append(text)
+        return await self._speaker.synthesize(text, language)
+
+
 QUEUE = "sip:queue@127.0.0.1:5999"
 
 
@@ -44,6 +59,7 @@ async def test_an_arabic_caller_hears_the_tariffs_in_arabic(tmp_path: Path) -> N
     scenario = call_scenario(tmp_path / "ar.xml", ["pause", "1", "pause:15000"])
     settings = ivr_settings(tmp_path, default_language="ar")
     async with running_ivr(settings) as line, rtp_recorder() as (recorder, sink):
+        line.ivr.deps.speaker = speaker = RecordingSpeaker(line.ivr.deps.speaker)
         run = await run_sipp(
             scenario, line.sip_port, tmp_path, keys={"caller": "+971501234567", "sink_port": str(sink)}
         )
@@ -52,4 +68,7 @@ async def test_an_arabic_caller_hears_the_tariffs_in_arabic(tmp_path: Path) -> N
         assert session is not None and session.language == "ar"
         said = " ".join(m.text for m in await line.messages(session.id) if m.direction == "out")
         assert "المنزل 300" in said and "دولار أمريكي" in said and "USD" not in said
+    # "Home 300 + Mobile" is read with an Arabic word: espeak-ng says "+" as English "plus".
+    assert any("المنزل 300 مَعَ موبايل" in text for text in speaker.texts)
+    assert not any("+" in text for text in speaker.texts)
     assert any(s.duration_s > 5.0 and s.loudness > 300 for s in recorder.talkspurts)  # read out in full
