@@ -173,7 +173,8 @@ async def claim(
     if isinstance(found, Result):
         return found
     ticket, session = found
-    if ticket.offered_to not in (None, operator.id) and _aware(ticket.offered_at) >= offer_expired_before:
+    colleagues_offer = ticket.offered_at if ticket.offered_to not in (None, operator.id) else None
+    if colleagues_offer is not None and colleagues_offer >= offer_expired_before:
         why = "offered to a colleague for a few seconds; try again if they do not take it"
         return Result(Action.CLAIM, Outcome.NOT_ALLOWED, session, ticket, why)
     full = await _at_limit(db, operator.id)
@@ -470,8 +471,3 @@ async def _note(
 ) -> None:
     """An event that leaves the session's state as it is."""
     await record_event(db, session, kind, session.state, session.state, detail)
-
-
-def _aware(moment: datetime | None) -> datetime:
-    assert moment is not None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

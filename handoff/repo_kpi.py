@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.kinds import SessionEventKind as Kind
 from core.models import ConversationSession, HandoffTicket, SessionEvent
-from core.repo.tickets import aware
 from handoff.kpi import EventRow, KpiData, Period, SessionRow, TicketRow
 
 # Event kinds after which a session waits for an operator, and those that end the wait. A transfer
@@ -60,8 +59,8 @@ async def load_kpi_data(db: AsyncSession, period: Period) -> KpiData:
         ).where(HandoffTicket.session_id.in_(wanted))
     )
     return KpiData(
-        events=[EventRow(sid, Kind(kind), aware(at), _detail(det), to) for sid, kind, at, det, to in events],
-        sessions=[SessionRow(sid, cid, ch, lang, aware(at)) for sid, cid, ch, lang, at in sessions],
+        events=[EventRow(sid, Kind(kind), at, _detail(det), to) for sid, kind, at, det, to in events],
+        sessions=[SessionRow(sid, cid, ch, lang, at) for sid, cid, ch, lang, at in sessions],
         tickets=[TicketRow(*row) for row in tickets],
     )
 

@@ -37,7 +37,6 @@ from core.models import (
     utcnow,
 )
 from core.repo.sessions import add_message, record_event, transcript
-from core.repo.tickets import aware
 from handoff.errors import NotYourTicket, TicketConflict, TicketNotFound
 from handoff.offers import Candidate, idle_since, longest_idle
 from handoff.passwords import check_password, new_token, token_digest
@@ -135,9 +134,9 @@ class HandoffService:
                 .where(OperatorToken.token_hash == digest)
             )
             found = row.first()
-        if found is None or aware(found[1]) < utcnow():
+        if found is None or found[1] < utcnow():
             return None
-        return found[0], aware(found[1])
+        return found[0], found[1]
 
     async def operators(self) -> list[Operator]:
         async with self._sessions() as db:
@@ -371,7 +370,7 @@ async def _offer_candidates(
         )
     )
     finished = {
-        op: aware(at)
+        op: at
         for op, at in (
             await db.execute(
                 select(HandoffTicket.operator_id, func.max(HandoffTicket.closed_at))

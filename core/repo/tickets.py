@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,10 +51,7 @@ async def recent_wait_per_position(db: AsyncSession) -> float:
             or_(HandoffTicket.created_at >= since, left >= since, left.is_(None)),
         )
     )
-    waits = [
-        Wait(ticket_id, aware(joined), _aware_or_none(claimed), _aware_or_none(gone))
-        for ticket_id, joined, claimed, gone in rows
-    ]
+    waits = [Wait(ticket_id, joined, claimed, gone) for ticket_id, joined, claimed, gone in rows]
     found = seconds_per_place(waits, since)
     return DEFAULT_WAIT_PER_POSITION_S if found is None else found
 
@@ -106,9 +103,6 @@ async def last_position_notices(db: AsyncSession, session_ids: list[int]) -> dic
 
 
 def aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
-def _aware_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else aware(moment)
+    """Kept for callers not yet moved over: every datetime column (`UtcDateTime`) already reads back
+    aware UTC, so this returns its argument; a naive value is taken as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

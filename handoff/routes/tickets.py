@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field, model_validator
 
 from core.kinds import ALL_TOPICS, Topic
 from core.models import HandoffTicket, Operator, utcnow
-from core.repo.tickets import aware
 from handoff.deps import CurrentOperator, HandoffDep, TicketId
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
@@ -95,7 +94,7 @@ def _matches(ticket: HandoffTicket, operator: Operator | None) -> bool:
 
 
 def _public(ticket: HandoffTicket, operator: Operator | None = None) -> TicketPublic:
-    created = aware(ticket.created_at)
+    created = ticket.created_at
     return TicketPublic(
         id=ticket.id,
         session_id=ticket.session_id,
@@ -111,7 +110,7 @@ def _public(ticket: HandoffTicket, operator: Operator | None = None) -> TicketPu
         waiting_seconds=round((utcnow() - created).total_seconds(), 1),
         kind=ticket.kind,
         callback_phone=ticket.callback_phone,
-        callback_after=aware(ticket.callback_after) if ticket.callback_after else None,
+        callback_after=ticket.callback_after,
         offered_to=ticket.offered_to,
         matches_me=_matches(ticket, operator),
     )
