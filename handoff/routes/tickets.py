@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from core.kinds import ALL_TOPICS, Topic
+from core.kinds import ALL_TOPICS, OPERATOR_DISPOSITIONS, Disposition, Topic
 from core.models import HandoffTicket, Operator, utcnow
 from handoff.deps import CurrentOperator, HandoffDep, TicketId
 
@@ -82,7 +82,15 @@ class TransferBody(BaseModel):
 
 
 class CloseBody(BaseModel):
-    disposition: Literal["resolved", "not_resolved", "callback_needed", "spam"]
+    disposition: Disposition
+
+    @field_validator("disposition", mode="before")
+    @classmethod
+    def _an_operators_choice(cls, value: object) -> object:
+        # "abandoned" and "returned_to_bot" are the front line's to record: they drive the figures.
+        if not isinstance(value, str) or value not in OPERATOR_DISPOSITIONS:
+            raise ValueError(f"an operator closes with one of {sorted(map(str, OPERATOR_DISPOSITIONS))}")
+        return value
 
 
 def _matches(ticket: HandoffTicket, operator: Operator | None) -> bool:

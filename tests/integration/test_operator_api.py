@@ -162,14 +162,14 @@ async def test_a_claimed_session_is_nobody_elses(
     assert (await http.get("/api/operator/tickets/999999", headers=anna)).status_code == 404
 
 
-@pytest.mark.parametrize("disposition", ["fixed", ""])
-async def test_close_needs_a_known_disposition(
-    front_line_without_bot: FrontLine, settings_without_bot: Settings, disposition: str
-) -> None:
-    http = front_line_without_bot.http
-    await add_operator(settings_without_bot, "anna", "Anna")
+async def _close_claimed_ticket(
+    front_line: FrontLine, settings: Settings, disposition: object
+) -> tuple[httpx.Response, str]:
+    """Anna claims a fresh ticket and closes it; the response and the ticket's status after it."""
+    http = front_line.http
+    await add_operator(settings, "anna", "Anna")
     auth = await log_in(http, "anna")
-    customer = await escalated_customer(front_line_without_bot)
+    customer = await escalated_customer(front_line)
     ticket_id = {
         t["session_id"]: t["id"] for t in (await http.get("/api/operator/queue", headers=auth)).json()
     }[customer.last["session_id"]]
@@ -177,7 +177,31 @@ async def test_close_needs_a_known_disposition(
     response = await http.post(
         f"/api/operator/tickets/{ticket_id}/close", headers=auth, json={"disposition": disposition}
     )
+    ticket = (await http.get(f"/api/operator/tickets/{ticket_id}", headers=auth)).json()
+    return response, ticket["ticket"]["status"]
+
+
+# The front line's own endings (abandoned, returned to the bot) are not an operator's to choose:
+# a ticket closed as "abandoned" by hand would count in the abandonment figures.
+@pytest.mark.parametrize(
+    "disposition", ["fixed", "", "RESOLVED", "abandoned", "returned_to_bot", None, ["spam"]]
+)
+async def test_close_needs_a_known_disposition(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings, disposition: object
+) -> None:
+    response, status = await _close_claimed_ticket(front_line_without_bot, settings_without_bot, disposition)
     assert response.status_code == 422
+    assert "resolved" in response.text  # says which ones an operator may give
+    assert status == "assigned"
+
+
+@pytest.mark.parametrize("disposition", ["not_resolved", "callback_needed", "spam"])
+async def test_close_takes_every_disposition_an_operator_may_give(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings, disposition: str
+) -> None:
+    response, status = await _close_claimed_ticket(front_line_without_bot, settings_without_bot, disposition)
+    assert response.status_code == 204
+    assert status == "closed"
 
 
 async def test_transfer_to_a_colleague_or_back_to_the_queue_under_another_skill(
