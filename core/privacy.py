@@ -33,13 +33,16 @@ from core.models import (
     SessionEvent,
     SessionState,
     TicketNote,
+    UtcDateTime,
     utcnow,
 )
 
 ERASED = "[erased]"
 # Channel tables that hold a customer's identifiers, by name (core does not import the channels).
 _TELEGRAM_CHATS = table("telegram_chats", column("chat_id"), column("customer_key"))
-_TELEGRAM_UPDATES = table("telegram_updates", column("chat_id"), column("received_at"), column("status"))
+_TELEGRAM_UPDATES = table(
+    "telegram_updates", column("chat_id"), column("received_at", UtcDateTime), column("status")
+)
 _WEB_CREDENTIALS = table("web_chat_credentials", column("customer_key"))
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.chat_credentials import WebChatCredential
+from bot.telegram.models import TelegramChat, TelegramUpdate
+from core.db import create_engine, create_session_factory
+from core.migrate import upgrade_async
 from core.models import ConversationSession, Customer, HandoffTicket, Message, Order, OutboxEvent, utcnow
 from core.privacy import erase_customer, export_customer, main, purge_older_than
+from core.settings import DbSettings
 from tests.chat import FrontLine
 
 
@@ -95,3 +104,65 @@ async def test_purge_deletes_old_transcripts_and_cards_but_keeps_orders(
 def test_erase_asks_for_confirmation() -> None:
     assert main(["erase", "web:anna"]) == 2
     assert main(["purge", "--days", "0"]) == 2
+
+
+@pytest.fixture
+async def db_sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated database with every table (the core's and the channels'), and no app around it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}"
+    await upgrade_async(url)
+    engine = create_engine(DbSettings(url=url))
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+def _update(update_id: int, chat_id: int, name: str, status: str, days_ago: int) -> TelegramUpdate:
+    message = {"chat": {"id": chat_id}, "from": {"id": chat_id, "first_name": name}, "text": "hi"}
+    return TelegramUpdate(
+        update_id=update_id, fingerprint=f"m:{update_id}", chat_id=chat_id, payload={"message": message},
+        status=status, received_at=utcnow() - timedelta(days=days_ago),
+    )  # fmt: skip
+
+
+async def test_erasing_a_telegram_customer_removes_their_chat_and_raw_updates(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with db_sessions() as db, db.begin():
+        for chat_id, name in ((111, "Anna"), (222, "Boris")):
+            db.add(Customer(key=f"tg:{chat_id}", full_name=name))
+            db.add(TelegramChat(chat_id=chat_id, customer_key=f"tg:{chat_id}"))
+            db.add(_update(chat_id, chat_id, name, "handled", days_ago=0))
+    async with db_sessions() as db, db.begin():
+        assert await erase_customer(db, "tg:111") is not None
+    async with db_sessions() as db:
+        assert list(await db.scalars(select(TelegramChat.customer_key))) == ["tg:222"]
+        raw = [str(p) for p in await db.scalars(select(TelegramUpdate.payload))]
+        assert len(raw) == 1 and "Boris" in raw[0]
+
+
+async def test_erasing_a_web_customer_removes_their_chat_credential(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with db_sessions() as db, db.begin():
+        for key in ("web:anna@example.org", "web:boris"):
+            db.add(Customer(key=key))
+            db.add(WebChatCredential(customer_key=key, token_sha256="0" * 64))
+    async with db_sessions() as db, db.begin():
+        assert await erase_customer(db, "web:anna@example.org") is not None
+    async with db_sessions() as db:
+        assert list(await db.scalars(select(WebChatCredential.customer_key))) == ["web:boris"]
+
+
+async def test_purge_deletes_old_handled_telegram_updates_and_keeps_unhandled_ones(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with db_sessions() as db, db.begin():
+        db.add(_update(1, 111, "Anna", "handled", days_ago=100))
+        db.add(_update(2, 111, "Anna", "failed", days_ago=100))
+        db.add(_update(3, 111, "Anna", "received", days_ago=100))  # never handled: still to do
+        db.add(_update(4, 111, "Anna", "handled", days_ago=10))
+    async with db_sessions() as db, db.begin():
+        purged = await purge_older_than(db, days=90)
+    assert purged["telegram_updates"] == 2
+    async with db_sessions() as db:
+        assert sorted(await db.scalars(select(TelegramUpdate.update_id))) == [3, 4]
