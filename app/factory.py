@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,8 +20,6 @@ from app.routes import chat
 from app.supervisor import Supervisor, until_one_ends
 from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import routes as telegram_routes
-from bot.telegram.channel import TelegramChannel, start_channel
-from bot.telegram.files import TelegramFiles
 from core import outbox
 from core.catalogue import load_catalogue
 from core.conversation import ConversationService
@@ -38,6 +37,9 @@ from core.settings import PROJECT_ROOT, Settings
 from handoff.errors import HTTP_STATUS, HandoffError
 from handoff.routes import console, files, kpi, live, operators, tickets
 from handoff.service import HandoffService
+
+if TYPE_CHECKING:
+    from bot.telegram.channel import TelegramChannel
 
 logger = logging.getLogger(__name__)
 SYSTEM_MESSAGES = PROJECT_ROOT / "business" / "system_messages.yml"
@@ -86,6 +88,10 @@ def create_app(settings: Settings) -> FastAPI:
         channel_files: dict[str, ChannelFiles] = {}
         app.state.channel_files = channel_files
         if settings.telegram.enabled:
+            # aiogram (about 130 MB resident) loads only where the channel is wanted, like the voice stack.
+            from bot.telegram.channel import start_channel
+            from bot.telegram.files import TelegramFiles
+
             channel_files[TELEGRAM] = TelegramFiles(lambda: app.state.telegram)
 
             async def start_telegram() -> TelegramChannel:

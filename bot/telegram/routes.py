@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from sqlalchemy.exc import DBAPIError
 
-from bot.telegram.channel import TelegramChannel
-from bot.telegram.logsafe import summary
+if TYPE_CHECKING:  # aiogram (about 130 MB) loads only where the channel is enabled
+    from bot.telegram.channel import TelegramChannel
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def get_channel(request: Request) -> TelegramChannel:
     return channel  # type: ignore[no-any-return]
 
 
-ChannelDep = Annotated[TelegramChannel, Depends(get_channel)]
+ChannelDep = Annotated["TelegramChannel", Depends(get_channel)]
 
 
 @router.post("/telegram/webhook", include_in_schema=False)
@@ -48,6 +48,8 @@ async def receive_update(request: Request, channel: ChannelDep) -> Response:
     try:
         await channel.accept([update])
     except (DBAPIError, OSError) as exc:
+        from bot.telegram.logsafe import summary  # (aiogram) loaded already: a channel is running
+
         logger.error("telegram update not stored update_id=%s: %s", update["update_id"], summary(exc))
         return Response(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     return Response(status_code=status.HTTP_200_OK)
