@@ -77,6 +77,7 @@ lint: $(APP_VENV)/.installed ## ruff, and the layer contracts in pyproject.toml 
 bench: setup $(MODEL) ## latency and memory figures, written to bench/results/
 	$(PYTHON) -m bench.chat_turns --db sqlite
 	$(PYTHON) -m bench.chat_turns --db postgresql
+	$(PYTHON) -m bench.app_memory
 	$(PYTHON) -m bench.handoff
 	$(PYTHON) -m bench.telegram
 	$(PYTHON) -m bench.telegram_recovery
