@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, String, select
+from sqlalchemy import String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,7 +31,7 @@ class WebChatCredential(Base):
     customer_key: Mapped[str] = mapped_column(String(160), primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64))
     first_message_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # UtcDateTime: read back aware
 
 
 class ForeignConversation(Exception):
@@ -73,12 +73,10 @@ async def check_or_issue(
 
 
 def _retried_first_turn(credential: WebChatCredential, message_id: str | None) -> bool:
-    created = credential.created_at
-    created = created if created.tzinfo else created.replace(tzinfo=utcnow().tzinfo)  # SQLite
     return (
         message_id is not None
         and credential.first_message_id == message_id
-        and utcnow() - created < FIRST_TURN_RETRY
+        and utcnow() - credential.created_at < FIRST_TURN_RETRY
     )
 
 
