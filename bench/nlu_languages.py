@@ -1,10 +1,14 @@
 """Intent accuracy and macro F1 per language on held-out examples, with training time and model size.
 
-A fixed-seed split keeps a fifth of each intent's examples in every language out of training; an
+A fixed-seed split keeps a fifth of each intent's examples in every language out of training (each
+language's intent is shuffled on its own, so new examples in one do not reshuffle the others); an
 NLU model is trained on the rest with the project's own pipeline, served by the real Rasa server,
 and asked about each held-out example. FAQ topics count as intents of their own (faq/<topic>, from
 the response selector). `--per-language` also trains one model per language on the same split, to
-compare one shared model with a model per language. Results go to bench/results/nlu_languages.json.
+compare one shared model with a model per language. `--folds 5` trains five models, each holding out
+a different fifth, and reports the mean: every example is held out once, so the figure depends far
+less on which lines a single split happened to hold out (one split moved Arabic by up to ±2 points).
+Results go to bench/results/nlu_languages.json.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from core.settings import PROJECT_ROOT, RasaSettings, Settings
 from testing.ports import free_port
 
 SEED = 20261130
-HELD_OUT = 0.2
+FOLDS = 5  # a fifth of each intent held out
 LANGUAGES = ["en", "ru", "ar", "fa"]
 NLU_DIR = PROJECT_ROOT / "bot" / "data" / "nlu"
 RESPONSES = PROJECT_ROOT / "var" / "rasa-data" / "responses.yml"
@@ -58,8 +62,8 @@ def examples_of(language: str) -> tuple[dict[str, list[str]], list[dict[str, Any
     return intents, others
 
 
-def split(languages: list[str]) -> tuple[Split, dict[str, list[dict[str, Any]]]]:
-    rng = random.Random(SEED)
+def split(languages: list[str], fold: int = 0) -> tuple[Split, dict[str, list[dict[str, Any]]]]:
+    """Fold `fold` of FOLDS: that fifth of each intent is held out, the rest is for training."""
     result: Split = {}
     others: dict[str, list[dict[str, Any]]] = {}
     for language in languages:
@@ -67,9 +71,10 @@ def split(languages: list[str]) -> tuple[Split, dict[str, list[dict[str, Any]]]]
         result[language] = {}
         for intent, lines in sorted(intents.items()):
             shuffled = lines[:]
-            rng.shuffle(shuffled)
-            cut = max(1, round(len(shuffled) * HELD_OUT))
-            result[language][intent] = (shuffled[cut:], shuffled[:cut])
+            random.Random(f"{SEED}/{language}/{intent}").shuffle(shuffled)
+            start = round(len(shuffled) * fold / FOLDS)
+            end = max(start + 1, round(len(shuffled) * (fold + 1) / FOLDS))
+            result[language][intent] = (shuffled[:start] + shuffled[end:], shuffled[start:end])
     return result, others
 
 
@@ -164,8 +169,8 @@ def _macro_f1(gold: list[str], guess: list[str]) -> float:
     return sum(scores) / len(scores)
 
 
-async def run_variant(name: str, languages: list[str], work: Path) -> dict[str, Any]:
-    data, others = split(languages)
+async def run_variant(name: str, languages: list[str], work: Path, fold: int = 0) -> dict[str, Any]:
+    data, others = split(languages, fold)
     write_training_data(work / name / "data", data, others)
     model, seconds = train(work / name / "data", work / name / "models")
     scores = await evaluate(model, data)
@@ -180,14 +185,37 @@ async def run_variant(name: str, languages: list[str], work: Path) -> dict[str, 
     return {"training_seconds": seconds, "model_mb": model.stat().st_size / 1e6, "languages": scores}
 
 
+def _mean_of_folds(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per language, the mean accuracy and macro F1 of several folds, and their range."""
+    mean: dict[str, Any] = {"folds": len(runs)}
+    print(f"\nmean of {len(runs)} folds:")
+    for lang in runs[0]["languages"]:
+        accuracies = [run["languages"][lang]["accuracy"] for run in runs]
+        f1s = [run["languages"][lang]["macro_f1"] for run in runs]
+        mean[lang] = {"accuracy": sum(accuracies) / len(runs), "macro_f1": sum(f1s) / len(runs),
+                      "accuracy_range": [min(accuracies), max(accuracies)]}  # fmt: skip
+        print(f"{lang:<9}{mean[lang]['accuracy']:>10.1%} ({min(accuracies):.1%}–{max(accuracies):.1%})"
+              f"{mean[lang]['macro_f1']:>10.3f}")  # fmt: skip
+    return mean
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-language", action="store_true", help="also one model per language")
+    parser.add_argument(
+        "--folds", type=int, default=1, choices=range(1, FOLDS + 1),
+        help=f"train this many models, each holding out another 1/{FOLDS}; report the mean",
+    )  # fmt: skip
     args = parser.parse_args()
-    results: dict[str, Any] = {"seed": SEED, "held_out": HELD_OUT}
+    results: dict[str, Any] = {"seed": SEED, "held_out": 1 / FOLDS}
     with tempfile.TemporaryDirectory(prefix="nlu-bench-") as tmp:
         work = Path(tmp)
         results["one_model"] = await run_variant("one model, four languages", LANGUAGES, work)
+        if args.folds > 1:
+            runs = [results["one_model"]]
+            for k in range(1, args.folds):
+                runs.append(await run_variant(f"fold {k + 1} of {FOLDS}", LANGUAGES, work, k))
+            results["folds"] = _mean_of_folds(runs)
         if args.per_language:
             results["per_language"] = {
                 lang: await run_variant(f"{lang} only", [lang], work) for lang in LANGUAGES
