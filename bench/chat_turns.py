@@ -1,9 +1,11 @@
 """Turn latency through POST /api/chat against Rasa's REST channel directly, in one run.
 
 Starts the whole front line on free ports with its own SQLite file, then for 1 and 20 concurrent
-customers sends the same messages both ways (alternating rounds, so drift hits both alike), and
-finally measures the core's resident memory after 1,000 distinct customers have chatted.
-Run with `make bench` (SQLite and PostgreSQL); results go to bench/results/chat_turns_<db>.json.
+customers sends the same messages both ways (alternating rounds, so drift hits both alike), then
+times one customer's long conversation (200 quick questions in one session: do the last turns take
+longer than the first?), and finally measures the core's resident memory after 1,000 distinct
+customers have chatted. Run with `make bench` (SQLite and PostgreSQL); results go to
+bench/results/chat_turns_<db>.json; `--only long` times the long conversation alone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -41,6 +44,9 @@ MESSAGES = [
 ROUNDS = 2
 TURNS_PER_CUSTOMER = {1: 60, 20: 12}
 MEMORY_CUSTOMERS = 1000
+# One customer's long conversation: its first and last turns are compared by their medians.
+LONG_TURNS = 200
+LONG_WINDOW = 20
 RESULTS = PROJECT_ROOT / "bench" / "results" / "chat_turns.json"
 
 Send = Callable[[httpx.AsyncClient, str, str], Awaitable[None]]
@@ -104,6 +110,22 @@ async def latency(settings: Settings, levels: list[int]) -> dict[str, dict[str, 
     return results
 
 
+async def long_conversation(settings: Settings) -> dict[str, float]:
+    """One customer, LONG_TURNS quick questions in one session: the median of the last turns over
+    the median of the first (1.0 means a long conversation costs nothing extra per turn)."""
+    core_url = f"http://{settings.host}:{settings.port}"
+    await run_customers(core_url, via_core, 1, 3)  # warm-up, not counted
+    samples = await run_customers(core_url, via_core, 1, LONG_TURNS)
+    first = statistics.median(samples[:LONG_WINDOW]) * 1000
+    last = statistics.median(samples[-LONG_WINDOW:]) * 1000
+    return {
+        "turns": LONG_TURNS,
+        "first_median_ms": round(first, 1),
+        "last_median_ms": round(last, 1),
+        "ratio": round(last / first, 2),
+    }
+
+
 async def memory(settings: Settings, app: Service) -> dict[str, float]:
     assert app.process is not None
     process = psutil.Process(app.process.pid)
@@ -131,7 +153,10 @@ def bench_settings(db_url: str) -> Settings:
 
 
 def print_table(report: dict[str, object]) -> None:
-    print_latency_table(report["latency"], "core")
+    if "latency" in report:
+        print_latency_table(report["latency"], "core")
+    if "long_conversation" in report:
+        print("long conversation:", json.dumps(report["long_conversation"]))
     if "memory" in report:
         print("memory:", json.dumps(report["memory"]))
 
@@ -141,6 +166,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=list(TURNS_PER_CUSTOMER))
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--only", choices=["long"], help="run this measurement alone")
     args = parser.parse_args()
     pg_name = f"frontline_bench_{uuid.uuid4().hex[:8]}"
     if args.db == "postgresql":
@@ -153,8 +179,11 @@ def main() -> None:
     services = [actions_service(settings), rasa_service(settings), app_service(settings)]
     start_all(services, log_to_files=True)
     try:
-        report: dict[str, object] = {"latency": asyncio.run(latency(settings, args.concurrency))}
-        if not args.skip_memory:
+        report: dict[str, object] = {}
+        if args.only is None:
+            report["latency"] = asyncio.run(latency(settings, args.concurrency))
+        report["long_conversation"] = asyncio.run(long_conversation(settings))
+        if args.only is None and not args.skip_memory:
             report["memory"] = asyncio.run(memory(settings, services[2]))
     finally:
         stop_all(services)
@@ -162,7 +191,8 @@ def main() -> None:
             drop_postgres_database(pg_name)
     report["database"] = args.db
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.with_name(f"chat_turns_{args.db}.json").write_text(json.dumps(report, indent=2))
+    suffix = f"_{args.only}" if args.only else ""
+    RESULTS.with_name(f"chat_turns_{args.db}{suffix}.json").write_text(json.dumps(report, indent=2))
     print_table(report)
 
 
