@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -42,9 +43,11 @@ from core.repo.sessions import (
     customer_and_open_session,
     is_idle,
     latest_session,
+    new_rasa_sender_id,
     open_session,
     record_event,
     switch_language,
+    switch_rasa_sender,
 )
 from core.repo.tickets import (
     aware,
@@ -66,6 +69,8 @@ NOTICE_BATCH = 50
 BACK_TO_BOT = "/back_to_bot"
 # Numbering plans tried for a callback number without a country code when none are configured.
 DEFAULT_PHONE_REGIONS = ("US", "GB")
+# Rasa conversations whose turns are counted for the rollover; beyond, the least recent is forgotten.
+COUNTED_CONVERSATIONS = 10_000
 
 
 class ConversationService:
@@ -95,6 +100,8 @@ class ConversationService:
         self._max_text_length = max_text_length
         self._idle_minutes = session_idle_minutes
         self._locks = KeyedLocks()
+        # Rasa conversation -> turns sent to it since it started (see _rollover_due).
+        self._bot_turns: OrderedDict[str, int] = OrderedDict()
 
     async def handle_turn(self, turn: InboundTurn) -> TurnResult:
         """Persist the turn, then answer it; one customer's turns are handled strictly in order."""
@@ -114,6 +121,8 @@ class ConversationService:
             session = await self._store_inbound(turn, text)
             if session.state != SessionState.BOT.value:
                 return await self._while_with_people(session, text)
+            if self._rollover_due(session.rasa_sender_id):
+                await self._roll_over(session)
             return await self._ask_bot(session, turn, text)
 
     async def _already_answered(self, turn: InboundTurn) -> TurnResult | None:
@@ -443,6 +452,40 @@ class ConversationService:
             notice = await self._after_escalation(session)
             return TurnResult(session.id, SessionState.QUEUED, (*replies, notice))
         return TurnResult(session.id, session.state, replies)
+
+    def _rollover_due(self, sender_id: str) -> bool:
+        """Counts the turns this process sends to a Rasa conversation: True at every
+        `rollover_turns`-th. Kept in memory, not in a query per turn: after a restart, or with a
+        customer's turns spread over processes, a conversation only rolls over a little later."""
+        every = self._rasa.rollover_turns
+        if not every:
+            return False
+        turns = self._bot_turns.pop(sender_id, 0) + 1
+        if turns >= every:
+            return True  # counting starts again, whether or not the rollover succeeds
+        self._bot_turns[sender_id] = turns
+        if len(self._bot_turns) > COUNTED_CONVERSATIONS:
+            self._bot_turns.popitem(last=False)  # the least recently active
+        return False
+
+    async def _roll_over(self, session: ConversationSession) -> None:
+        """Move the session to a fresh Rasa conversation carrying its slots, form and latest turns,
+        so a long chat costs no more per turn than a short one. Any failure leaves the session on
+        its current conversation: the turn is not held up."""
+        old, new = session.rasa_sender_id, new_rasa_sender_id(session)
+        try:
+            moved = await self._rasa.roll_over(old, new)
+        except DialogueUnavailable as exc:
+            logger.warning("no rollover sender_id=%s: %s", old, exc)
+            return
+        if not moved:
+            return
+        # Committed before the first turn goes to the new id: actions look the session up by it.
+        async with self._sessions() as db, db.begin():
+            switched = await switch_rasa_sender(db, session.id, old, new)
+        if switched:
+            session.rasa_sender_id = new
+            logger.info("rolled over session_id=%s sender_id=%s", session.id, new)
 
     async def _bot_failed(self, session: ConversationSession, error: str) -> TurnResult:
         """A holding reply, and a person takes over: the customer is never left without an answer."""

@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 CONNECT_RETRY_DELAY_S = 0.3
 # Rasa's router does not decode %3A: sender ids such as "web:alice:12" keep their colons.
 SENDER_SAFE = ":@+"
+# A rolled-over conversation replays this many of the latest customer turns: policies look a few
+# turns back, and actions count fallbacks in a row and find what the customer came for.
+CARRIED_TURNS = 3
+# Events that wipe a tracker: replayed into the fresh conversation they would erase what it carries.
+_RESETS = frozenset({"session_started", "restart"})
 
 
 class RasaClient:
@@ -36,6 +41,11 @@ class RasaClient:
             limits=httpx.Limits(max_connections=200),
             auth=RasaAuth(settings.token.get_secret_value()),
         )
+
+    @property
+    def rollover_turns(self) -> int:
+        """Customer turns after which a conversation moves to a fresh sender id (0: never)."""
+        return self._settings.rollover_turns
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -83,6 +93,15 @@ class RasaClient:
             sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         )
 
+    async def roll_over(self, sender_id: str, new_sender_id: str) -> bool:
+        """Start `new_sender_id` where `sender_id` stands (Rasa's cost per turn grows with the
+        tracker). False, and nothing written, when the conversation should not move now."""
+        events = carried_events(await self.tracker(sender_id), CARRIED_TURNS)
+        if events is None:
+            return False
+        await self.append_events(new_sender_id, events)
+        return True
+
     async def _post_once(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """POST, retried only when the connection was refused: the message surely never arrived."""
         attempts = self._settings.connect_retries + 1
@@ -99,6 +118,54 @@ class RasaClient:
                 # A timeout or a 5xx may come after Rasa handled the message: never resend it.
                 raise DialogueUnavailable(f"Rasa failed: {_kind(exc)}") from exc
         raise DialogueUnavailable("unreachable")  # pragma: no cover - loop always returns or raises
+
+
+def carried_events(tracker: dict[str, Any], turns: int) -> list[dict[str, Any]] | None:
+    """The events that open a fresh conversation in the state this tracker ends in: a session
+    start, every set slot, the form as it stood before the last `turns` customer turns, and those
+    turns replayed as they happened. None while paused (with a person) or in the middle of a turn."""
+    events: list[dict[str, Any]] = tracker.get("events") or []
+    steps = [e for e in events if e.get("event") in ("user", "action")]
+    if tracker.get("paused") or not steps or steps[-1].get("name") != "action_listen":
+        return None
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    start = users[max(0, len(users) - turns)] if turns and users else len(events)
+    recent = [e for e in events[start:] if e.get("event") not in _RESETS]
+    head: list[dict[str, Any]] = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
+        *(
+            {"event": "slot", "name": name, "value": value}
+            for name, value in (tracker.get("slots") or {}).items()
+            if value is not None
+        ),
+        *_loops_before(events[:start]),
+        {"event": "action", "name": "action_listen"},
+    ]
+    # Rasa reads a conversation from its latest session start by timestamp: the start must not be
+    # newer than the replayed turns.
+    stamp = recent[0].get("timestamp") if recent else None
+    if stamp is not None:
+        head = [{**event, "timestamp": stamp} for event in head]
+    return head + recent
+
+
+def _loops_before(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The form active at that point, after the last form that ran (an action asks which it was)."""
+    active: str | None = None
+    last: str | None = None
+    for event in events:
+        if event.get("event") == "active_loop":
+            active = event.get("name") or None
+            last = active or last
+        elif event.get("event") in _RESETS:
+            active = None
+    loops = [] if last is None or last == active else [{"event": "active_loop", "name": last}]
+    if loops:
+        loops.append({"event": "active_loop", "name": None})
+    if active is not None:
+        loops.append({"event": "active_loop", "name": active})
+    return loops
 
 
 def _kind(exc: httpx.HTTPError) -> str:

@@ -32,6 +32,9 @@ class RasaSettings(BaseModel):
     # URL for Rasa's own SQLAlchemy 1.4 (e.g. postgresql://user:pw@host/rasa). "" = beside the app's
     # data: a `<db>_rasa` database on the same PostgreSQL server, or `<file>-rasa.db` beside SQLite.
     tracker_store_url: SecretStr = SecretStr("")
+    # Rasa's cost per turn grows with the tracker's length: after this many customer turns a session
+    # moves to a fresh Rasa conversation that carries its slots, form and latest turns (0: never).
+    rollover_turns: int = Field(30, ge=0)
 
 
 class ActionsSettings(BaseModel):

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.kinds import Direction, MessageAuthor, SessionEventKind
@@ -47,12 +47,32 @@ async def open_session(
     )
     db.add(session)
     await db.flush()
+    session.rasa_sender_id = new_rasa_sender_id(session)
+    await record_event(db, session, SessionEventKind.OPENED, None, SessionState.BOT, {"channel": channel})
+    return session
+
+
+def new_rasa_sender_id(session: ConversationSession) -> str:
+    """A Rasa conversation id never used before, for a new session or one that rolls over."""
     # Built from row ids only, so no customer-typed character reaches a Rasa URL. Rasa keeps its
     # trackers in a database of its own: after ours is reset, row ids repeat, and the random part
     # keeps a new customer from being handed an old conversation.
-    session.rasa_sender_id = f"{channel}:{customer.id}:{session.id}:{secrets.token_hex(8)}"
-    await record_event(db, session, SessionEventKind.OPENED, None, SessionState.BOT, {"channel": channel})
-    return session
+    return f"{session.channel}:{session.customer_id}:{session.id}:{secrets.token_hex(8)}"
+
+
+async def switch_rasa_sender(db: AsyncSession, session_id: int, old: str, new: str) -> bool:
+    """Point a bot-mode session at its fresh Rasa conversation; False when the session left bot
+    mode or moved on meanwhile (then the old conversation stays in use)."""
+    result = await db.execute(
+        update(ConversationSession)
+        .where(
+            ConversationSession.id == session_id,
+            ConversationSession.rasa_sender_id == old,
+            ConversationSession.state == SessionState.BOT.value,
+        )
+        .values(rasa_sender_id=new)
+    )
+    return result.rowcount == 1
 
 
 async def switch_language(db: AsyncSession, session: ConversationSession, language: str) -> None:
