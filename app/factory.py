@@ -167,7 +167,7 @@ async def _keep_telegram(app: FastAPI, start: Callable[[], Awaitable[TelegramCha
     channel = app.state.telegram or await start()
     app.state.telegram = channel
     try:
-        await until_one_ends(list(channel._tasks))
+        await until_one_ends(list(channel.loops))
     finally:
         app.state.telegram = None
         await channel.stop()

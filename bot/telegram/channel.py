@@ -100,6 +100,12 @@ class TelegramChannel:
             )
         logger.info("telegram channel started mode=%s", self.settings.mode)
 
+    @property
+    def loops(self) -> tuple[asyncio.Task[None], ...]:
+        """The channel's running loops (polling or webhook relay, backlog): the app restarts the
+        channel when one ends."""
+        return tuple(self._tasks)
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
