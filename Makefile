@@ -84,6 +84,9 @@ bench: setup $(MODEL) ## latency and memory figures, written to bench/results/
 	$(PYTHON) -m bench.ivr
 	$(PYTHON) -m bench.sip_flood
 	$(PYTHON) -m bench.nlu_languages
+	$(PYTHON) -m bench.login_flood
+	$(PYTHON) -m bench.crash_turns --db sqlite
+	$(PYTHON) -m bench.crash_turns --db postgresql
 
 clean:
 	rm -rf var models .rasa
