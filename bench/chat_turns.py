@@ -47,6 +47,8 @@ MEMORY_CUSTOMERS = 1000
 # One customer's long conversation: its first and last turns are compared by their medians.
 LONG_TURNS = 200
 LONG_WINDOW = 20
+# The app process reads it from the environment; --rollover-turns 0 measures without rollovers.
+ROLLOVER_VARIABLE = "FRONTLINE_RASA__ROLLOVER_TURNS"
 RESULTS = PROJECT_ROOT / "bench" / "results" / "chat_turns.json"
 
 Send = Callable[[httpx.AsyncClient, str, str], Awaitable[None]]
@@ -120,9 +122,12 @@ async def long_conversation(settings: Settings) -> dict[str, float]:
     last = statistics.median(samples[-LONG_WINDOW:]) * 1000
     return {
         "turns": LONG_TURNS,
+        "rollover_turns": int(os.environ.get(ROLLOVER_VARIABLE, RasaSettings().rollover_turns)),
         "first_median_ms": round(first, 1),
         "last_median_ms": round(last, 1),
         "ratio": round(last / first, 2),
+        # Rollover turns are slower (they read and copy the tracker): the mean shows what they cost.
+        "mean_ms": round(statistics.fmean(samples) * 1000, 1),
     }
 
 
@@ -167,7 +172,10 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--only", choices=["long"], help="run this measurement alone")
+    parser.add_argument("--rollover-turns", type=int, help="the app's rollover setting (0: never)")
     args = parser.parse_args()
+    if args.rollover_turns is not None:
+        os.environ[ROLLOVER_VARIABLE] = str(args.rollover_turns)
     pg_name = f"frontline_bench_{uuid.uuid4().hex[:8]}"
     if args.db == "postgresql":
         db_url = create_postgres_database(pg_name)
