@@ -50,7 +50,6 @@ from core.repo.sessions import (
     switch_rasa_sender,
 )
 from core.repo.tickets import (
-    aware,
     last_position_notices,
     queue_position,
     recent_wait_per_position,
@@ -240,7 +239,7 @@ class ConversationService:
                 if session_id not in last
                 or (
                     (last[session_id].payload or {}).get("queue_position") != position
-                    and now - aware(last[session_id].created_at) >= min_interval
+                    and now - last[session_id].created_at >= min_interval
                 )
             ]
             wait = await recent_wait_per_position(db) if due else 0.0

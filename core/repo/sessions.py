@@ -111,10 +111,8 @@ async def record_event(
 
 def is_idle(session: ConversationSession, now: datetime, idle_minutes: int) -> bool:
     """A bot-mode session nobody touched for a while; queued ones wait for an operator instead."""
-    last = session.last_activity_at
-    if last.tzinfo is None:  # SQLite returns naive datetimes
-        last = last.replace(tzinfo=now.tzinfo)
-    return session.state == SessionState.BOT.value and now - last > timedelta(minutes=idle_minutes)
+    idle_for = now - session.last_activity_at
+    return session.state == SessionState.BOT.value and idle_for > timedelta(minutes=idle_minutes)
 
 
 def add_message(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,9 +100,3 @@ async def last_position_notices(db: AsyncSession, session_ids: list[int]) -> dic
         .order_by(Message.id)
     )
     return {m.session_id: m for m in rows if (m.payload or {}).get("queue_position") is not None}
-
-
-def aware(moment: datetime) -> datetime:
-    """Kept for callers not yet moved over: every datetime column (`UtcDateTime`) already reads back
-    aware UTC, so this returns its argument; a naive value is taken as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
