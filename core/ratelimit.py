@@ -36,6 +36,12 @@ class WindowLimit:
     def reset(self, key: str) -> None:
         self._events.pop(key, None)
 
+    def uncount(self, key: str) -> None:
+        """Take back the latest counted event of a key (it turned out not to count)."""
+        events = self._events.get(key)
+        if events:
+            events.pop()
+
     def _recent(self, key: str, now: float) -> deque[float]:
         events = self._events.setdefault(key, deque())
         while events and events[0] <= now - self.window_s:

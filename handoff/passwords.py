@@ -13,6 +13,14 @@ _N, _R, _P = 2**14, 8, 1
 # scrypt takes about 30 ms of CPU by design: off the event loop (chat, live events and call audio
 # share it), on one thread of its own, so a burst of log-ins queues instead of taking every worker.
 _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-check")
+# Checks waiting for that thread: beyond this (about half a second of work) a log-in is refused at
+# once rather than queued, so a flood cannot make a real operator wait minutes.
+MAX_WAITING_CHECKS = 16
+_waiting = 0
+
+
+class PasswordChecksBusy(Exception):
+    """Too many log-ins are being checked right now: try again in a moment."""
 
 
 def hash_password(password: str) -> str:
@@ -37,9 +45,17 @@ _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 async def check_password(password: str, stored: str | None) -> bool:
-    """verify_password off the event loop; an unknown login (None) is checked against a dummy hash."""
-    loop = asyncio.get_running_loop()
-    matches = await loop.run_in_executor(_HASHING, verify_password, password, stored or _DUMMY_HASH)
+    """verify_password off the event loop; an unknown login (None) is checked against a dummy hash.
+    Raises PasswordChecksBusy when MAX_WAITING_CHECKS are queued already."""
+    global _waiting
+    if _waiting >= MAX_WAITING_CHECKS:
+        raise PasswordChecksBusy
+    _waiting += 1
+    try:
+        loop = asyncio.get_running_loop()
+        matches = await loop.run_in_executor(_HASHING, verify_password, password, stored or _DUMMY_HASH)
+    finally:
+        _waiting -= 1
     return matches and stored is not None
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep
+from handoff.passwords import PasswordChecksBusy
 from handoff.throttle import LoginThrottles
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
@@ -54,18 +55,25 @@ def _throttles(request: Request) -> LoginThrottles:
 async def create_login(body: LoginRequest, handoff: HandoffDep, request: Request) -> LoginResponse:
     throttles = _throttles(request)
     address = request.client.host if request.client else "unknown"
-    wait = throttles.retry_after(body.login, address)
+    wait = throttles.attempt(body.login, address)
     if wait is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             detail="too many failed log-ins: try again later",
             headers={"Retry-After": str(math.ceil(wait))},
         )
-    logged_in = await handoff.log_in(body.login, body.password)
+    try:
+        logged_in = await handoff.log_in(body.login, body.password)
+    except PasswordChecksBusy:
+        throttles.not_tried(body.login, address)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="too many log-ins at once: try again in a moment",
+            headers={"Retry-After": "1"},
+        ) from None
     if logged_in is None:
-        throttles.failed(body.login, address)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong login or password")
-    throttles.succeeded(body.login)
+    throttles.succeeded(body.login, address)
     return LoginResponse(
         token=logged_in.token,
         expires_at=logged_in.expires_at,

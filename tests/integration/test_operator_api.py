@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -349,3 +350,37 @@ async def test_the_live_stream_takes_a_single_use_ticket_not_the_log_in_token(
     # After log-out the ticket opens nothing.
     assert (await http.post("/api/operator/logout", headers=auth)).status_code == 204
     assert (await http.get("/api/operator/events", params={"ticket": ticket["ticket"]})).status_code == 401
+
+
+async def test_log_ins_arriving_together_cannot_pass_the_limit(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    """Each password check takes about 30 ms, one at a time: guesses sent at once all waited for
+    their check before counting, so a burst was never limited (40 of 40 checked)."""
+    http = front_line_without_bot.http
+    await add_operator(settings_without_bot, "anna", "Anna")
+
+    async def guess(n: int) -> int:
+        body = {"login": "anna", "password": f"guess-{n}"}
+        return (await http.post("/api/operator/login", json=body)).status_code
+
+    codes = await asyncio.gather(*(guess(n) for n in range(40)))
+
+    assert codes.count(401) == 5  # the per-login limit, however the guesses arrive
+    assert set(codes) <= {401, 429, 503}  # 503: more than a moment's checks queued at once
+    right = await http.post("/api/operator/login", json={"login": "anna", "password": "anna-secret-pw"})
+    assert right.status_code == 429
+
+
+async def test_an_operator_who_logs_in_does_not_use_up_the_offices_tries(
+    front_line_without_bot: FrontLine, settings_without_bot: Settings
+) -> None:
+    """Colleagues behind one office address log in at the start of a shift."""
+    http = front_line_without_bot.http
+    for n in range(35):
+        await add_operator(settings_without_bot, f"op{n}", f"Op {n}")
+    for n in range(35):
+        response = await http.post(
+            "/api/operator/login", json={"login": f"op{n}", "password": f"op{n}-secret-pw"}
+        )
+        assert response.status_code == 200, (n, response.text)
