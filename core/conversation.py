@@ -126,7 +126,8 @@ class ConversationService:
 
     async def _already_answered(self, turn: InboundTurn) -> TurnResult | None:
         """A client that lost our response sends the turn again with the same message id: it gets
-        the replies it missed, and the turn is neither stored nor answered twice."""
+        the replies it missed, and the turn is neither stored nor answered twice. A turn stored
+        but never answered (the process stopped in between) is answered now."""
         client_id = turn.metadata.get(CLIENT_MESSAGE_ID)
         if not client_id:
             return None
@@ -134,9 +135,13 @@ class ConversationService:
             found = await answered_turn(db, turn.customer_key, str(client_id))
         if found is None:
             return None
-        session, sent = found
+        session = found.session
+        if found.unanswered and session.state == SessionState.BOT.value:
+            # Stored, then the process stopped before the bot answered: answer it now, once.
+            return await self._ask_bot(session, turn, found.message.text)
         replies = tuple(
-            Reply(m.text, tuple(Button(**b) for b in (m.payload or {}).get("buttons", ()))) for m in sent
+            Reply(m.text, tuple(Button(**b) for b in (m.payload or {}).get("buttons", ())))
+            for m in found.replies
         )
         return TurnResult(session.id, session.state, replies)
 

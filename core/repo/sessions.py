@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -155,11 +156,18 @@ async def latest_session(db: AsyncSession, customer_key: str) -> ConversationSes
     )
 
 
-async def answered_turn(
-    db: AsyncSession, customer_key: str, client_message_id: str
-) -> tuple[ConversationSession, list[Message]] | None:
-    """A turn already stored under the client's message id, with what was sent after it (the
-    replies the client did not receive when its request was lost), or None when it is new."""
+@dataclass(frozen=True)
+class StoredTurn:
+    """A turn the core has already stored, and what was sent after it."""
+
+    session: ConversationSession
+    message: Message
+    replies: list[Message]  # what the client did not receive when its request was lost
+    unanswered: bool  # nothing at all came after it: the process stopped before the bot answered
+
+
+async def answered_turn(db: AsyncSession, customer_key: str, client_message_id: str) -> StoredTurn | None:
+    """A turn already stored under the client's message id, or None when it is new."""
     session = await latest_session(db, customer_key)
     if session is None:
         return None
@@ -181,5 +189,5 @@ async def answered_turn(
                 if later.direction == Direction.IN:
                     break
                 replies.append(later)
-            return session, replies
+            return StoredTurn(session, message, replies, unanswered=recent[-1] is message)
     return None

@@ -1,5 +1,7 @@
 """The HTTP chat API's contract: clear 4xx for bad input, and nothing lost when the bot is away."""
 
+from unittest.mock import patch
+
 import pytest
 from sqlalchemy import func, select
 
@@ -126,3 +128,24 @@ async def test_one_address_cannot_open_endless_new_conversations(front_line_with
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) <= 60
     # Conversations already open go on.
     assert (await customers[0].say("still there?"))["replies"]
+
+
+async def test_a_turn_stored_but_cut_off_before_its_answer_is_answered_when_retried(
+    front_line_without_bot: FrontLine,
+) -> None:
+    """The process stops between storing a turn and answering it: the widget's retry (same message
+    id) used to get 200 with no reply at all, and the customer waited for ever."""
+    front_line = front_line_without_bot
+    service = front_line.app.state.conversations
+    body = {"customer": "cut-off-carl", "text": "my router is blinking red", "message_id": "m-0001"}
+
+    async def stopped(*args: object) -> None:
+        raise RuntimeError("the process stopped here")
+
+    with patch.object(service, "_ask_bot", stopped), pytest.raises(RuntimeError):
+        await front_line.http.post("/api/chat", json=body)
+    again = await front_line.http.post("/api/chat", json=body)
+
+    assert again.status_code == 200 and again.json()["replies"]  # the bot is down here: a holding reply
+    stored = await front_line.customer_texts(again.json()["session_id"])
+    assert stored.count("my router is blinking red") == 1
