@@ -87,7 +87,9 @@ class UpdateHandler:
         chat_id = message.chat.id
         await self._chats.ensure(chat_id, customer_key(user))
         turn = self._turn(user, "", raw, chat_id, message_turn_id(chat_id, message.message_id))
-        if again and await self._core_has(turn):
+        # A text the core stored but never answered (stopped in between) goes to it again: the
+        # core answers it once. Files and contacts are acknowledged as they are stored.
+        if again and await self._core_has(turn, unless_unanswered=message.text is not None):
             return chat_id
         if message.text is not None:
             await self._on_text(message.text, turn, chat_id)
@@ -183,15 +185,16 @@ class UpdateHandler:
             or (self._default_language)
         )
 
-    async def _core_has(self, turn: InboundTurn) -> bool:
-        """The core stored this turn already (the process stopped before the update was marked)."""
+    async def _core_has(self, turn: InboundTurn, *, unless_unanswered: bool = False) -> bool:
+        """The core stored this turn already (the process stopped before the update was marked);
+        `unless_unanswered`: False when nothing was answered to it yet."""
         async with self._sessions() as db:
             found = await answered_turn(db, turn.customer_key, turn.metadata[CLIENT_MESSAGE_ID])
-        if found is not None:
-            logger.info(
-                "telegram turn already with the core update_id=%s", turn.metadata["telegram"]["update_id"]
-            )
-        return found is not None
+        if found is None or (unless_unanswered and found.unanswered):
+            return False
+        update_id = turn.metadata["telegram"]["update_id"]
+        logger.info("telegram turn already with the core update_id=%s", update_id)
+        return True
 
     def _turn(self, user: User, text: str, raw: dict[str, Any], chat_id: int, turn_id: str) -> InboundTurn:
         """`turn_id` names what the customer did (a message, a press) once, whatever update carried it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -106,4 +108,53 @@ DROP_SQLITE = ["DROP TRIGGER IF EXISTS telegram_crash"]
 DROP_POSTGRES = [
     "DROP TRIGGER IF EXISTS telegram_crash ON telegram_updates",
     "DROP FUNCTION IF EXISTS telegram_crash()",
+]
+
+
+async def test_a_message_stored_but_not_answered_is_answered_when_handled_again(
+    fake: FakeBotApi, front_line: FrontLine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Storing the bot's reply fails once (the database went away): the retry found the turn with
+    the core and skipped it, so the customer never got an answer."""
+    caplog.set_level(logging.WARNING)
+    customer = TelegramCustomer(fake, front_line)
+    async with refused_replies(front_line):
+        question = fake.push_message(customer.chat_id, "what are your opening hours")
+        async with asyncio.timeout(60):  # until the first attempt has failed on the bot's reply
+            while not any("telegram update failed" in r.getMessage() for r in caplog.records):
+                await asyncio.sleep(0.05)
+    await customer.settle(question)
+    assert "08:00" in customer.text
+    assert await customer.stored_texts() == ["what are your opening hours"]
+
+
+@asynccontextmanager
+async def refused_replies(front_line: FrontLine) -> AsyncIterator[None]:
+    """The database refuses every outgoing message while inside (the customer's own are stored)."""
+    async with front_line.db() as db, db.begin():
+        postgres = db.get_bind().dialect.name == "postgresql"
+        for statement in REFUSE_POSTGRES if postgres else REFUSE_SQLITE:
+            await db.execute(text(statement))
+    try:
+        yield
+    finally:
+        async with front_line.db() as db, db.begin():
+            for statement in ALLOW_POSTGRES if postgres else ALLOW_SQLITE:
+                await db.execute(text(statement))
+
+
+REFUSE_SQLITE = [
+    "CREATE TRIGGER refuse_replies BEFORE INSERT ON messages WHEN NEW.direction = 'out' "
+    "BEGIN SELECT RAISE(ABORT, 'database went away'); END"
+]
+REFUSE_POSTGRES = [
+    "CREATE FUNCTION refuse_replies() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'database went away'; END $$",
+    "CREATE TRIGGER refuse_replies BEFORE INSERT ON messages FOR EACH ROW "
+    "WHEN (NEW.direction = 'out') EXECUTE FUNCTION refuse_replies()",
+]
+ALLOW_SQLITE = ["DROP TRIGGER IF EXISTS refuse_replies"]
+ALLOW_POSTGRES = [
+    "DROP TRIGGER IF EXISTS refuse_replies ON messages",
+    "DROP FUNCTION IF EXISTS refuse_replies()",
 ]
