@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 _N, _R, _P = 2**14, 8, 1
 # scrypt takes about 30 ms of CPU by design: off the event loop (chat, live events and call audio
 # share it), on one thread of its own, so a burst of log-ins queues instead of taking every worker.
-_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-check")
+# The thread runs below the rest of the process in priority (a Linux thread's niceness): in a flood
+# of wrong passwords, chat turns and call audio get the CPU first and the checks wait (then 503).
+CHECK_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECK_NICENESS)
+
+
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-check", initializer=_lower_priority)
 # Checks waiting for that thread: beyond this (about half a second of work) a log-in is refused at
 # once rather than queued, so a flood cannot make a real operator wait minutes.
 MAX_WAITING_CHECKS = 16
