@@ -38,7 +38,9 @@ async def test_a_reply_starts_before_the_whole_reply_is_synthesised(speaker: Spe
     rtp = await PortRange(low, low + 20).open("127.0.0.1")
     async with rtp_recorder() as (recorder, sink):
         rtp.set_remote("127.0.0.1", sink, "PCMU", 0)
-        leg = SimpleNamespace(rtp=rtp, caller="+15550100", call_id="prompts-test", dtmf_events=True)
+        leg = SimpleNamespace(
+            rtp=rtp, caller="+15550100", caller_verified=False, call_id="prompts-test", dtmf_events=True
+        )
         playing = asyncio.create_task(Call(leg, deps)._play(REPLY))  # type: ignore[arg-type]
         async with asyncio.timeout(30):
             while recorder.packets < 5:
