@@ -20,11 +20,10 @@ import uuid
 
 import httpx
 import psutil
-from pydantic import SecretStr
 
 from app.launcher import APP_PYTHON, Service, actions_service, app_service, rasa_service, start_all, stop_all
-from core.settings import PROJECT_ROOT, ActionsSettings, DbSettings, RasaSettings, Settings
-from testing.ports import free_port
+from bench.chat_turns import bench_settings
+from core.settings import PROJECT_ROOT, Settings
 
 # One address opens every conversation here: the per-address limit is for strangers (the app reads it
 # from the environment it inherits).
@@ -96,15 +95,6 @@ def import_costs() -> dict[str, float]:
         costs["app"] = round(app_kb / 1024, 1)
         costs[f"+{name}"] = round((with_stack_kb - app_kb) / 1024, 1)
     return costs
-
-
-def bench_settings(db_url: str) -> Settings:
-    return Settings(
-        port=free_port(),
-        db=DbSettings(url=db_url),
-        rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", token=SecretStr(uuid.uuid4().hex)),
-        actions=ActionsSettings(port=free_port()),
-    )
 
 
 def main() -> None:
