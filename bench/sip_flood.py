@@ -33,6 +33,9 @@ from ivr.sip import message as sip
 RESULTS = PROJECT_ROOT / "bench" / "results" / "sip_flood.json"
 RTP_MIN, RTP_MAX = 31000, 31998
 FLOOD_HOST, CALLER_HOST = "127.0.0.1", "127.0.0.2"  # the legitimate caller comes from another address
+# The chat client opens a new conversation every turn from one address: the per-address limit on new
+# conversations is for strangers, not for this probe (the app process reads it from the environment).
+os.environ["FRONTLINE_NEW_CONVERSATIONS_PER_MINUTE"] = "0"
 
 
 # --- the IVR host process ----------------------------------------------------------------------------
