@@ -21,20 +21,30 @@ from app.supervisor import Supervisor, until_one_ends
 from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import routes as telegram_routes
 from core import outbox
+from core.callbacks import CallbackFlow
+from core.calls import CallSessions
 from core.catalogue import load_catalogue
 from core.conversation import ConversationService
 from core.db import create_engine, create_session_factory
 from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable
+from core.escalation import Escalation
 from core.events import EventBus
 from core.files import ChannelFiles
 from core.hours import load_business_hours
 from core.kinds import LiveEventKind
-from core.messages import load_system_messages
+from core.locks import KeyedLocks
+from core.messages import SystemMessages, load_system_messages
 from core.migrate import upgrade_async
 from core.privacy import purge_older_than
 from core.settings import PROJECT_ROOT, Settings
+from core.survey import SurveyAnswers
+from core.sweeps import QueueSweeps
+from core.waiting import WaitingCustomers
+from handoff.auto_offer import AutoOffers
 from handoff.errors import HTTP_STATUS, HandoffError
+from handoff.logins import Logins
+from handoff.presence import Presence
 from handoff.routes import console, files, kpi, live, operators, tickets
 from handoff.service import HandoffService
 
@@ -55,32 +65,17 @@ def create_app(settings: Settings) -> FastAPI:
         messages = load_system_messages(SYSTEM_MESSAGES, settings.default_language)
         app.state.bus = bus = EventBus()
         app.state.db_sessions = sessions
-        app.state.conversations = ConversationService(
-            sessions,
-            rasa,
-            messages,
-            max_text_length=settings.max_text_length,
-            session_idle_minutes=settings.session_idle_minutes,
-            bus=bus,
-            hours=load_business_hours(settings.hours_path),
-            default_language=settings.default_language,
-            phone_regions=load_catalogue(settings.catalogue_path).regions_for,
+        _build_core(app, settings, sessions, rasa, messages)
+        _build_handoff(
+            app, settings, sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite"
         )
-        app.state.handoff = HandoffService(
-            sessions,
-            rasa,
-            messages,
-            serialize_claims=engine.dialect.name == "sqlite",
-            bus=bus,
-            offer_timeout=timedelta(seconds=settings.offer_timeout_seconds),
-        )
+        sweeps, auto_offers, conversations = app.state.sweeps, app.state.auto_offers, app.state.conversations
         app.state.supervisor = supervisor = Supervisor()
-        conversations, handoff = app.state.conversations, app.state.handoff
-        supervisor.start("queue-sweeper", lambda: _sweep_queue(conversations, settings))
+        supervisor.start("queue-sweeper", lambda: _sweep_queue(sweeps, settings))
         keep_events = timedelta(hours=settings.live_event_retention_hours)
         supervisor.start("outbox-prune", lambda: outbox.prune_periodically(sessions, keep_events))
         if settings.auto_offer:
-            supervisor.start("auto-offer", lambda: _dispatch_offers(handoff, bus, settings))
+            supervisor.start("auto-offer", lambda: _dispatch_offers(auto_offers, bus, settings))
         if settings.retention_days:
             supervisor.start("privacy-purge", lambda: _purge_daily(sessions, settings.retention_days))
         app.state.telegram = None
@@ -105,11 +100,12 @@ def create_app(settings: Settings) -> FastAPI:
             supervisor.start("telegram-channel", lambda: _keep_telegram(app, start_telegram))
         app.state.ivr = None
         if settings.ivr.enabled:
-            from ivr.service import IvrService  # the voice stack loads only where it is wanted
+            # The voice stack loads only where it is wanted.
+            from ivr.contacts import CallCore
+            from ivr.service import IvrService
 
-            app.state.ivr = IvrService(
-                settings.ivr, app.state.conversations, sessions, settings.catalogue_path
-            )
+            core = CallCore(conversations, app.state.calls, app.state.callbacks, app.state.escalation)
+            app.state.ivr = IvrService(settings.ivr, core, sessions, settings.catalogue_path)
             await app.state.ivr.start()
         try:
             yield
@@ -151,6 +147,64 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def _build_core(
+    app: FastAPI,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    rasa: RasaClient,
+    messages: SystemMessages,
+) -> None:
+    """The conversation core's use cases, one object each, on `app.state`."""
+    bus, hours = app.state.bus, load_business_hours(settings.hours_path)
+    # One customer's turns and the start of their call never interleave.
+    customer_locks = KeyedLocks()
+    app.state.escalation = escalation = Escalation(sessions, rasa, bus)
+    app.state.waiting = waiting = WaitingCustomers(sessions, rasa, messages, bus)
+    app.state.callbacks = callbacks = CallbackFlow(
+        sessions, messages, bus, escalation, hours,
+        phone_regions=load_catalogue(settings.catalogue_path).regions_for,
+    )  # fmt: skip
+    app.state.conversations = ConversationService(
+        sessions,
+        rasa,
+        messages,
+        escalation=escalation,
+        waiting=waiting,
+        callbacks=callbacks,
+        survey=SurveyAnswers(sessions, messages),
+        customer_locks=customer_locks,
+        max_text_length=settings.max_text_length,
+        session_idle_minutes=settings.session_idle_minutes,
+        bus=bus,
+        hours=hours,
+        default_language=settings.default_language,
+    )
+    app.state.calls = CallSessions(
+        sessions, bus, customer_locks=customer_locks, session_idle_minutes=settings.session_idle_minutes
+    )
+    app.state.sweeps = QueueSweeps(sessions, messages, bus, waiting, callbacks)
+
+
+def _build_handoff(
+    app: FastAPI,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    rasa: RasaClient,
+    messages: SystemMessages,
+    *,
+    serialize_claims: bool,
+) -> None:
+    """The operator side: tickets, log-ins, who is online and auto-offers, on `app.state`."""
+    bus = app.state.bus
+    offer_timeout = timedelta(seconds=settings.offer_timeout_seconds)
+    app.state.handoff = HandoffService(
+        sessions, rasa, messages, serialize_claims=serialize_claims, bus=bus, offer_timeout=offer_timeout
+    )
+    app.state.logins = Logins(sessions, bus)
+    app.state.presence = presence = Presence()
+    app.state.auto_offers = AutoOffers(sessions, bus, presence, offer_timeout=offer_timeout)
+
+
 async def _purge_daily(sessions: async_sessionmaker[AsyncSession], days: int) -> None:
     """Retention: what is older than the period goes once a day (first a minute after start)."""
     await asyncio.sleep(60)
@@ -178,18 +232,18 @@ SWEEP_EVERY_S = 30.0
 POSITION_UPDATE_EVERY = timedelta(minutes=1)
 
 
-async def _sweep_queue(conversations: ConversationService, settings: Settings) -> None:
+async def _sweep_queue(sweeps: QueueSweeps, settings: Settings) -> None:
     """Every half minute: waits longer than the timeout end as abandoned (the customer is told),
     long waits are offered a callback, and customers whose place changed are told the new one."""
     while True:
         await asyncio.sleep(SWEEP_EVERY_S)
         try:
-            await conversations.abandon_stale_waits(timedelta(minutes=settings.queue_timeout_minutes))
+            await sweeps.abandon_stale_waits(timedelta(minutes=settings.queue_timeout_minutes))
             if settings.callback_offer_after_minutes > 0:
-                await conversations.offer_callbacks_to_long_waits(
+                await sweeps.offer_callbacks_to_long_waits(
                     timedelta(minutes=settings.callback_offer_after_minutes)
                 )
-            await conversations.announce_queue_positions(POSITION_UPDATE_EVERY)
+            await sweeps.announce_queue_positions(POSITION_UPDATE_EVERY)
         except Exception:  # a database hiccup must not end the sweeper
             logger.exception("queue sweep failed")
 
@@ -200,7 +254,7 @@ _OFFER_TRIGGERS = frozenset(
 )
 
 
-async def _dispatch_offers(handoff: HandoffService, bus: EventBus, settings: Settings) -> None:
+async def _dispatch_offers(auto_offers: AutoOffers, bus: EventBus, settings: Settings) -> None:
     """Auto-offer loop: on every trigger, and often enough to pass on offers nobody took in time."""
     recheck = max(1.0, settings.offer_timeout_seconds / 2)
     async with bus.subscribe() as events:
@@ -212,7 +266,7 @@ async def _dispatch_offers(handoff: HandoffService, bus: EventBus, settings: Set
             except TimeoutError:
                 pass
             try:
-                await handoff.offer_waiting()
+                await auto_offers.offer_waiting()
             except Exception:  # a database hiccup must not end auto-offers
                 logger.exception("auto-offer failed")
 

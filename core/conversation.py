@@ -1,79 +1,53 @@
-"""The conversation core: stores every turn first, then routes it to the bot or to the operator."""
+"""The turn path: stores every turn first, then routes it to the bot, the queue, callbacks or the survey."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import asdict
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import lifecycle, outbox
-from core.callbacks import AWAITING_PHONE, CALLBACK, awaiting_phone, callback_buttons, known_phone
-from core.card import build_card, dialogue_state
+from core.callbacks import CALLBACK, CallbackFlow, awaiting_phone
 from core.dialogue import RasaClient
-from core.digits import to_ascii_digits
-from core.errors import DialogueUnavailable, InvalidTurn, TransitionRefused
+from core.errors import DialogueUnavailable, InvalidTurn
+from core.escalation import Escalation
 from core.events import EventBus
 from core.hours import ALWAYS_OPEN, BusinessHours
-from core.kinds import Direction, MessageAuthor, SessionEventKind, Topic
+from core.kinds import Direction, MessageAuthor, Topic
 from core.language import detect_language
 from core.locks import KeyedLocks
 from core.messages import SystemMessages
-from core.models import (
-    ConversationSession,
-    HandoffTicket,
-    Message,
-    SessionEvent,
-    SessionState,
-    TicketStatus,
-    utcnow,
-)
-from core.phones import parse_phone
-from core.repo.customers import fill_customer_card, get_or_create_customer
+from core.models import ConversationSession, Message, SessionState, utcnow
+from core.repo.customers import get_or_create_customer
 from core.repo.sessions import (
     CLIENT_MESSAGE_ID,
     add_message,
+    add_replies,
     answered_turn,
     customer_and_open_session,
     is_idle,
     latest_session,
     new_rasa_sender_id,
     open_session,
-    record_event,
     switch_language,
     switch_rasa_sender,
 )
-from core.repo.tickets import (
-    last_position_notices,
-    queue_position,
-    recent_wait_per_position,
-    survey_pending,
-    ticket_of_session,
-    waiting_sessions_in_order,
-    waiting_since_before,
-)
 from core.schemas import Button, InboundTurn, Reply, TurnResult
+from core.survey import SurveyAnswers
+from core.waiting import BACK_TO_BOT, WaitingCustomers
 
 logger = logging.getLogger(__name__)
 
-# Queue-position notices written per transaction by the sweeper.
-NOTICE_BATCH = 50
-# Button payload with which a waiting customer leaves the queue and returns to the bot.
-BACK_TO_BOT = "/back_to_bot"
-# Numbering plans tried for a callback number without a country code when none are configured.
-DEFAULT_PHONE_REGIONS = ("US", "GB")
 # Rasa conversations whose turns are counted for the rollover; beyond, the least recent is forgotten.
 COUNTED_CONVERSATIONS = 10_000
 
 
 class ConversationService:
-    """The one owner of session state; channel adapters only translate to and from turns."""
+    """Customers' turns, from any channel: channel adapters only translate to and from turns.
+    Every change of session state goes through core.lifecycle."""
 
     def __init__(
         self,
@@ -81,24 +55,31 @@ class ConversationService:
         rasa: RasaClient,
         messages: SystemMessages,
         *,
+        escalation: Escalation,
+        waiting: WaitingCustomers,
+        callbacks: CallbackFlow,
+        survey: SurveyAnswers,
+        customer_locks: KeyedLocks,
         max_text_length: int,
         session_idle_minutes: int,
-        bus: EventBus | None = None,
+        bus: EventBus,
         hours: BusinessHours = ALWAYS_OPEN,
         default_language: str = "en",
-        phone_regions: Callable[[str], Sequence[str]] = lambda _language: DEFAULT_PHONE_REGIONS,
     ) -> None:
-        self._bus = bus if bus is not None else EventBus()
-        # Where a callback number without a country code is looked up, per session language.
-        self._phone_regions = phone_regions
-        self._default_language = default_language
-        self._hours = hours
         self._sessions = sessions
         self._rasa = rasa
         self._messages = messages
+        self._escalation = escalation
+        self._waiting = waiting
+        self._callbacks = callbacks
+        self._survey = survey
+        # One customer's turns in order; shared with the call steps (core.calls).
+        self._locks = customer_locks
         self._max_text_length = max_text_length
         self._idle_minutes = session_idle_minutes
-        self._locks = KeyedLocks()
+        self._bus = bus
+        self._hours = hours
+        self._default_language = default_language
         # Rasa conversation -> turns sent to it since it started (see _rollover_due).
         self._bot_turns: OrderedDict[str, int] = OrderedDict()
 
@@ -114,7 +95,7 @@ class ConversationService:
             retried = await self._already_answered(turn)
             if retried is not None:
                 return retried
-            rated = await self._take_rating(turn, text)
+            rated = await self._survey.take_rating(turn, text)
             if rated is not None:
                 return rated
             session = await self._store_inbound(turn, text)
@@ -155,7 +136,7 @@ class ConversationService:
                 customer = await get_or_create_customer(db, turn.customer_key, language)
             now = utcnow()
             if session is not None and is_idle(session, now, self._idle_minutes):
-                session = await _close_idle(db, session)
+                session = await lifecycle.close_idle(db, session)
             if session is None:
                 session = await open_session(db, customer, turn.channel, language)
             elif written_in is not None and written_in != session.language:
@@ -173,269 +154,23 @@ class ConversationService:
             # With an operator: the operator answers live; nothing automatic in between.
             return TurnResult(session.id, session.state, ())
         if text == BACK_TO_BOT:
-            return await self._leave_queue(session)
+            return await self._waiting.leave_queue(session)
         if text == CALLBACK:
-            return await self._accept_callback(session)
+            return await self._callbacks.accept(session)
         async with self._sessions() as db:
             asked_for_phone = await awaiting_phone(db, session.id)
         if asked_for_phone:
-            return await self._take_callback_phone(session, text)
-        reply = Reply(self._messages.get("waiting_for_operator", session.language))
-        await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
-        return TurnResult(session.id, session.state, (reply,))
-
-    async def abandon_stale_waits(self, timeout: timedelta) -> int:
-        """Close tickets nobody claimed in time: the customer is told, the wait counts as abandoned."""
-        cutoff = utcnow() - timeout
-        async with self._sessions() as db:
-            stale = list(await db.scalars(select(HandoffTicket.id).where(*waiting_since_before(cutoff))))
-        for ticket_id in stale:
-            await self._abandon(ticket_id)
-        return len(stale)
-
-    async def _abandon(self, ticket_id: int) -> None:
-        async with self._sessions() as db, db.begin():
-            result = await lifecycle.abandon(db, ticket_id)
-            if not result.done:
-                return  # claimed meanwhile
-            assert result.session is not None
-            lang = result.session.language
-            note = self._system_note(db, result.session.id, self._messages.get("queue_timeout", lang))
-            await outbox.write(db, self._bus, lifecycle.live_event(result), note)
-        logger.info("wait timed out ticket_id=%s", ticket_id)
-
-    @staticmethod
-    def _system_note(
-        db: AsyncSession, session_id: int, text: str, payload: dict[str, Any] | None = None
-    ) -> Message:
-        return add_message(db, session_id, Direction.OUT, MessageAuthor.SYSTEM, text, payload)
-
-    async def _announce_position(self, session: ConversationSession) -> Reply:
-        """Tell a customer who just joined the queue where they stand, with the way back to the bot."""
-        async with self._sessions() as db, db.begin():
-            ticket = await ticket_of_session(db, session.id)
-            assert ticket is not None
-            position = await queue_position(db, ticket)
-            message = self._position_notice(db, session, position, await recent_wait_per_position(db))
-            await outbox.write(db, self._bus, message)
-        return Reply(message.text, tuple(Button(**b) for b in (message.payload or {})["buttons"]))
-
-    def _position_notice(
-        self, db: AsyncSession, session: ConversationSession, position: int, wait_per_position_s: float
-    ) -> Message:
-        minutes = max(1, round(position * wait_per_position_s / 60))
-        lang = session.language
-        text = self._messages.get("queue_position", lang, position=str(position), minutes=str(minutes))
-        button = {"title": self._messages.get("back_to_bot_button", lang), "payload": BACK_TO_BOT}
-        return self._system_note(db, session.id, text, {"buttons": [button], "queue_position": position})
-
-    async def announce_queue_positions(self, min_interval: timedelta) -> int:
-        """Waiting customers whose place changed hear it, at most once per `min_interval`.
-
-        Positions come from one ordered query; notices are written in small batches with a pause for
-        the event loop in between, so a long queue does not hold up operators' requests."""
-        now = utcnow()
-        async with self._sessions() as db:
-            waiting = await waiting_sessions_in_order(db)
-            last = await last_position_notices(db, waiting)
-            due = [
-                (session_id, position)
-                for position, session_id in enumerate(waiting, start=1)
-                if session_id not in last
-                or (
-                    (last[session_id].payload or {}).get("queue_position") != position
-                    and now - last[session_id].created_at >= min_interval
-                )
-            ]
-            wait = await recent_wait_per_position(db) if due else 0.0
-        sent = 0
-        for start in range(0, len(due), NOTICE_BATCH):
-            batch = dict(due[start : start + NOTICE_BATCH])
-            async with self._sessions() as db, db.begin():
-                sessions = await db.scalars(
-                    select(ConversationSession).where(
-                        ConversationSession.id.in_(batch),
-                        ConversationSession.state == SessionState.QUEUED,
-                    )
-                )
-                notices = [self._position_notice(db, s, batch[s.id], wait) for s in sessions]
-                await outbox.write(db, self._bus, *notices)
-            sent += len(notices)
-            await asyncio.sleep(0)
-        return sent
-
-    async def _leave_queue(self, session: ConversationSession) -> TurnResult:
-        """The customer stops waiting: counted as abandoned, and the bot carries on where it was."""
-        try:
-            await self._rasa.resume(session.rasa_sender_id)
-        except DialogueUnavailable:
-            reply = Reply(self._messages.get("bot_still_unavailable", session.language))
-            await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
-            return TurnResult(session.id, session.state, (reply,))
-        async with self._sessions() as db, db.begin():
-            result = await lifecycle.leave_queue(db, session.id)
-            await outbox.write(db, self._bus, lifecycle.live_event(result))
-        if not result.done:
-            # An operator claimed the session meanwhile: they answer, and the customer saw them join.
-            state = result.session.state if result.session is not None else session.state
-            return TurnResult(session.id, state, ())
-        reply = Reply(self._messages.get("left_queue", session.language))
-        await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
-        return TurnResult(session.id, SessionState.BOT, (reply,))
+            return await self._callbacks.take_phone(session, text)
+        return await self._waiting.still_waiting(session)
 
     async def _after_escalation(self, session: ConversationSession) -> Reply:
         """Open: the customer hears their place in the queue. Closed: nobody would answer, so a
         callback is offered (the ticket stays queued in case the customer prefers to wait)."""
         if self._hours.is_open(utcnow()):
-            return await self._announce_position(session)
-        offer = await self._offer_callback(session.id, "closed")
+            return await self._waiting.announce_position(session)
+        offer = await self._callbacks.offer(session.id, "closed")
         # Claimed already (an operator was quick): the position would say nothing either.
-        return offer if offer is not None else await self._announce_position(session)
-
-    async def _offer_callback(self, session_id: int, why: str) -> Reply | None:
-        """None when the customer no longer waits (claimed a moment ago): nothing is offered."""
-        async with self._sessions() as db, db.begin():
-            result = await lifecycle.offer_callback(db, session_id, why)
-            if not result.done:
-                return None
-            assert result.session is not None
-            lang = result.session.language
-            if why == "closed":
-                opening = self._when(self._hours.next_opening(utcnow()), lang)
-                text = self._messages.get("closed_offer_callback", lang, opening=opening)
-            else:
-                text = self._messages.get("long_wait_offer_callback", lang)
-            titles = (
-                self._messages.get("callback_button", lang),
-                self._messages.get("back_to_bot_button", lang),
-            )
-            buttons = callback_buttons(titles, BACK_TO_BOT)
-            message = self._system_note(db, session_id, text, {"buttons": buttons, "callback_offer": why})
-            await outbox.write(db, self._bus, message)
-        return Reply(text, tuple(Button(**b) for b in buttons))
-
-    def _when(self, moment: datetime | None, language: str) -> str:
-        """An opening time as the customer reads it: local to the contact centre, with its zone."""
-        if moment is None:
-            return self._messages.get("when_we_open", language)
-        local = moment.astimezone(self._hours.timezone)
-        return f"{local:%Y-%m-%d %H:%M} ({self._hours.timezone.key})"
-
-    async def offer_callbacks_to_long_waits(self, after: timedelta) -> int:
-        """Customers waiting longer than `after` are offered a callback, once per session."""
-        cutoff = utcnow() - after
-        async with self._sessions() as db:
-            waiting = list(
-                await db.scalars(select(HandoffTicket.session_id).where(*waiting_since_before(cutoff)))
-            )
-            offered = set(
-                await db.scalars(
-                    select(SessionEvent.session_id).where(
-                        SessionEvent.session_id.in_(waiting),
-                        SessionEvent.kind == SessionEventKind.CALLBACK_OFFERED,
-                    )
-                )
-            )
-        due = [session_id for session_id in waiting if session_id not in offered]
-        made = 0
-        for session_id in due:
-            made += await self._offer_callback(session_id, "long_wait") is not None
-        return made
-
-    async def _accept_callback(self, session: ConversationSession) -> TurnResult:
-        async with self._sessions() as db:
-            phone = await known_phone(db, session)
-        if phone is None:
-            return await self._ask_for_phone(session, "callback_phone_question")
-        return await self._confirm_callback(session, phone)
-
-    async def _take_callback_phone(self, session: ConversationSession, text: str) -> TurnResult:
-        phone = parse_phone(text, self._phone_regions(session.language))
-        if phone is None:
-            return await self._ask_for_phone(session, "callback_phone_invalid")
-        return await self._confirm_callback(session, phone)
-
-    async def _ask_for_phone(self, session: ConversationSession, key: str) -> TurnResult:
-        async with self._sessions() as db, db.begin():
-            text = self._messages.get(key, session.language)
-            question = self._system_note(db, session.id, text, {"awaiting": AWAITING_PHONE})
-            await outbox.write(db, self._bus, question)
-        return TurnResult(session.id, session.state, (Reply(question.text),))
-
-    async def _confirm_callback(self, session: ConversationSession, phone: str) -> TurnResult:
-        confirmation = await self._convert_to_callback(session.id, phone)
-        if confirmation is None:  # an operator claimed the session meanwhile and is answering
-            return TurnResult(session.id, SessionState.OPERATOR, ())
-        return TurnResult(session.id, SessionState.CLOSED, (Reply(confirmation.text),))
-
-    async def _convert_to_callback(self, session_id: int, phone: str) -> Message | None:
-        """The waiting ticket becomes a callback task, due now or when the centre opens again."""
-        now = utcnow()
-        due = now if self._hours.is_open(now) else (self._hours.next_opening(now) or now)
-        async with self._sessions() as db, db.begin():
-            result = await lifecycle.convert_to_callback(db, session_id, phone, due)
-            if not result.done:
-                return None
-            assert result.session is not None and result.ticket is not None
-            lang = result.session.language
-            when = (
-                self._messages.get("callback_soon", lang)
-                if due <= now
-                else self._messages.get("callback_when_open", lang, opening=self._when(due, lang))
-            )
-            text = self._messages.get("callback_confirmed", lang, phone=phone, when=when)
-            confirmation = self._system_note(db, session_id, text)
-            await outbox.write(db, self._bus, lifecycle.live_event(result), confirmation)
-        logger.info("callback requested ticket_id=%s session_id=%s", result.ticket.id, session_id)
-        return confirmation
-
-    async def request_callback(
-        self, session_id: int, *, phone: str | None, reason: str, topic: str, summary: str
-    ) -> int:
-        """For channels (the voice menu): store a callback task with the context card; the session
-        ends. Uses the session's waiting ticket if there is one. Returns the ticket id."""
-        async with self._sessions() as db:
-            session = await db.get(ConversationSession, session_id)
-            if session is None:
-                raise LookupError(f"no session {session_id}")
-            ticket = await ticket_of_session(db, session_id)
-            phone = phone or await known_phone(db, session)
-        if phone is None:
-            raise ValueError("no number to call back")
-        if session.state != SessionState.QUEUED or ticket is None or ticket.status != TicketStatus.QUEUED:
-            await self.escalate(session_id, reason=reason, topic=topic, summary=summary)
-        if await self._convert_to_callback(session_id, phone) is None:
-            raise LookupError(f"session {session_id} was claimed by an operator meanwhile")
-        async with self._sessions() as db:
-            ticket = await ticket_of_session(db, session_id)
-            assert ticket is not None
-            return ticket.id
-
-    async def _take_rating(self, turn: InboundTurn, text: str) -> TurnResult | None:
-        """A 1-5 answer to the survey after an operator closed the session; None for anything else."""
-        rating = to_ascii_digits(text)
-        if rating not in {"1", "2", "3", "4", "5"}:
-            return None
-        async with self._sessions() as db, db.begin():
-            customer, session = await customer_and_open_session(db, turn.customer_key)
-            if customer is None or session is not None:
-                return None
-            latest = await db.scalar(
-                select(ConversationSession)
-                .where(ConversationSession.customer_id == customer.id)
-                .order_by(ConversationSession.id.desc())
-                .limit(1)
-            )
-            if latest is None or not await survey_pending(db, latest.id):
-                return None
-            add_message(db, latest.id, Direction.IN, MessageAuthor.CUSTOMER, text)
-            await record_event(
-                db, latest, SessionEventKind.SURVEY_ANSWERED, latest.state, latest.state,
-                {"rating": int(rating)},
-            )  # fmt: skip
-            thanks = Reply(self._messages.get("survey_thanks", latest.language))
-            self._system_note(db, latest.id, thanks.text)
-        return TurnResult(latest.id, latest.state, (thanks,))
+        return offer if offer is not None else await self._waiting.announce_position(session)
 
     async def _ask_bot(self, session: ConversationSession, turn: InboundTurn, text: str) -> TurnResult:
         metadata = {"channel": turn.channel, "language": session.language, **turn.metadata}
@@ -447,7 +182,7 @@ class ConversationService:
         replies, handoff = parse_bot_replies(raw)
         await self._store_replies(session, MessageAuthor.BOT, replies)
         if handoff is not None:
-            await self.escalate(
+            await self._escalation.escalate(
                 session.id,
                 reason=str(handoff.get("reason") or "customer_request"),
                 topic=str(handoff.get("topic") or Topic.GENERAL),
@@ -495,7 +230,7 @@ class ConversationService:
         """A holding reply, and a person takes over: the customer is never left without an answer."""
         reply = Reply(self._messages.get("bot_unavailable", session.language))
         await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
-        await self.escalate(
+        await self._escalation.escalate(
             session.id,
             reason="bot_unavailable",
             topic=Topic.GENERAL,
@@ -508,14 +243,7 @@ class ConversationService:
         self, session: ConversationSession, author: MessageAuthor, replies: tuple[Reply, ...]
     ) -> None:
         async with self._sessions() as db, db.begin():
-            stored = [
-                add_message(
-                    db, session.id, Direction.OUT, author, reply.text,
-                    {"buttons": [asdict(b) for b in reply.buttons]} if reply.buttons else None,
-                )
-                for reply in replies
-            ]  # fmt: skip
-            await outbox.write(db, self._bus, *stored)
+            await outbox.write(db, self._bus, *add_replies(db, session.id, author, replies))
 
     async def session_language(self, customer_key: str) -> str | None:
         """The language of the customer's open session (detected from what they wrote), if any:
@@ -542,36 +270,6 @@ class ConversationService:
             )
             return session.state, list(rows)
 
-    async def escalate(self, session_id: int, *, reason: str, topic: str, summary: str) -> int:
-        """Build and store the context card, then queue the session for a person."""
-        async with self._sessions() as db:
-            sender_id = await db.scalar(
-                select(ConversationSession.rasa_sender_id).where(ConversationSession.id == session_id)
-            )
-        if sender_id is None:
-            raise LookupError(f"no session {session_id}")
-        # Ask Rasa before opening the transaction: no HTTP call while rows are locked.
-        dialogue = await dialogue_state(self._rasa, sender_id)
-
-        async def card(session: ConversationSession) -> dict[str, Any]:
-            return await build_card(db, session, dialogue, reason=reason, topic=topic, summary=summary)
-
-        async with self._sessions() as db, db.begin():
-            result = await lifecycle.queue(
-                db, session_id, reason=reason, topic=topic, summary=summary, card=card
-            )
-            await outbox.write(db, self._bus, lifecycle.live_event(result))
-        if result.outcome is lifecycle.Outcome.NOT_FOUND:
-            raise LookupError(result.why)
-        if result.outcome is lifecycle.Outcome.NOT_ALLOWED:
-            raise TransitionRefused(f"session {session_id} cannot be queued: {result.why}")
-        assert result.ticket is not None
-        logger.info(
-            "session queued session_id=%s reason=%s ticket_id=%s outcome=%s",
-            session_id, reason, result.ticket.id, result.outcome,
-        )  # fmt: skip
-        return result.ticket.id
-
     async def handle_media(self, turn: InboundTurn, ack_key: str) -> TurnResult:
         """A file, sticker or contact: stored (its description in `text`, the file in `metadata`)
         and acknowledged in the session's language; never sent to the bot, which cannot read it.
@@ -582,57 +280,6 @@ class ConversationService:
             reply = Reply(self._messages.get(key, session.language))
             await self._store_replies(session, MessageAuthor.SYSTEM, (reply,))
             return TurnResult(session.id, session.state, (reply,))
-
-    # --- Phone calls (ivr/): a call is a session from the moment it is answered -----------------
-
-    async def start_call(self, customer_key: str, *, channel: str, language: str, phone: str | None) -> int:
-        """Open (or continue) the caller's session before a word is said; the caller's number goes
-        on the customer card, so orders placed with that number are found. Returns the session id."""
-        async with self._locks.hold(customer_key), self._sessions() as db, db.begin():
-            customer, session = await customer_and_open_session(db, customer_key)
-            if customer is None:
-                customer = await get_or_create_customer(db, customer_key, language)
-            if phone:
-                await fill_customer_card(db, customer.id, None, verified_phone=phone)
-            now = utcnow()
-            if session is not None and is_idle(session, now, self._idle_minutes):
-                session = await _close_idle(db, session)
-            if session is None:
-                session = await open_session(db, customer, channel, language)
-            session.last_activity_at = now
-            return session.id
-
-    async def note_call_exchange(
-        self,
-        session_id: int,
-        *,
-        heard: str | None = None,
-        said: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        """What the phone menu heard (keys) and said, stored like chat turns for the context card."""
-        async with self._sessions() as db, db.begin():
-            stored = []
-            if heard:
-                stored.append(
-                    add_message(db, session_id, Direction.IN, MessageAuthor.CUSTOMER, heard, metadata or None)
-                )
-            if said:
-                stored.append(add_message(db, session_id, Direction.OUT, MessageAuthor.BOT, said))
-            await outbox.write(db, self._bus, *stored)
-
-    async def end_call(self, session_id: int, *, abandoned: bool, by: str) -> None:
-        """The call is over: a session still with the bot closes; a silent line counts as abandoned.
-        A queued session stays queued (the operator calls back or takes the transferred call)."""
-        kind = SessionEventKind.ABANDONED if abandoned else SessionEventKind.CLOSED
-        async with self._sessions() as db, db.begin():
-            await lifecycle.end_bot_session(db, session_id, kind, by)
-
-
-async def _close_idle(db: AsyncSession, session: ConversationSession) -> ConversationSession | None:
-    """None when the idle session closed; the session as it is now when it changed meanwhile."""
-    result = await lifecycle.end_bot_session(db, session.id, SessionEventKind.CLOSED, "idle")
-    return None if result.done else result.session
 
 
 def parse_bot_replies(raw: list[dict[str, Any]]) -> tuple[tuple[Reply, ...], dict[str, Any] | None]:

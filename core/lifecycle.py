@@ -150,6 +150,12 @@ async def end_bot_session(db: AsyncSession, session_id: int, kind: SessionEventK
     return Result(Action.END_BOT_SESSION, Outcome.DONE, session)
 
 
+async def close_idle(db: AsyncSession, session: ConversationSession) -> ConversationSession | None:
+    """None when the idle bot session closed; the session as it is now when it changed meanwhile."""
+    result = await end_bot_session(db, session.id, SessionEventKind.CLOSED, "idle")
+    return None if result.done else result.session
+
+
 # --- Transitions of a waiting ticket ----------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Dependencies of the operator routes: the service and the operator behind a bearer token."""
+"""Dependencies of the operator routes: the services, and the operator behind a bearer token."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.models import Operator
 from core.schemas import MAX_ROW_ID
+from handoff.logins import Logins
+from handoff.presence import Presence
 from handoff.service import HandoffService
 
 TicketId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
@@ -20,12 +22,20 @@ def get_handoff(request: Request) -> HandoffService:
     return request.app.state.handoff  # type: ignore[no-any-return]
 
 
+def get_logins(request: Request) -> Logins:
+    return request.app.state.logins  # type: ignore[no-any-return]
+
+
+def get_presence(request: Request) -> Presence:
+    return request.app.state.presence  # type: ignore[no-any-return]
+
+
 async def current_operator(
-    handoff: Annotated[HandoffService, Depends(get_handoff)],
+    logins: Annotated[Logins, Depends(get_logins)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Operator:
     """Every operator route answers 401 without a valid, unexpired token."""
-    operator = await handoff.operator_for_token(credentials.credentials) if credentials else None
+    operator = await logins.operator_for_token(credentials.credentials) if credentials else None
     if operator is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -36,6 +46,8 @@ async def current_operator(
 
 
 HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
+LoginsDep = Annotated[Logins, Depends(get_logins)]
+PresenceDep = Annotated[Presence, Depends(get_presence)]
 CurrentOperator = Annotated[Operator, Depends(current_operator)]
 # The raw bearer token of a request that passed `current_operator` (log-out revokes it).
 BearerCredentials = Annotated[HTTPAuthorizationCredentials, Depends(_bearer)]

@@ -1,15 +1,16 @@
-"""The operator side's public API: log-in, the queue, claiming, replies, notes, closing, return to bot."""
+"""The operator side's public API: the queue, claiming, replies, notes, transfers, closing, return to bot.
+
+Log-ins are handoff.logins', auto-offers handoff.auto_offer's."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import lifecycle, outbox
@@ -19,7 +20,6 @@ from core.kinds import (
     OPERATOR_DISPOSITIONS,
     Direction,
     Disposition,
-    LiveEventKind,
     MessageAuthor,
     SessionEventKind,
 )
@@ -29,34 +29,18 @@ from core.models import (
     HandoffTicket,
     Message,
     Operator,
-    OperatorToken,
     SessionEvent,
     TicketKind,
     TicketNote,
     TicketStatus,
     utcnow,
 )
-from core.repo.sessions import add_message, record_event, transcript
+from core.repo.sessions import add_message, add_system_note, record_event, transcript
 from handoff.errors import NotYourTicket, TicketConflict, TicketNotFound
-from handoff.offers import Candidate, idle_since, longest_idle
-from handoff.passwords import check_password, new_token, token_digest
-from handoff.presence import Presence
 
 logger = logging.getLogger(__name__)
 
-LOGGED_OUT = LiveEventKind.LOGGED_OUT  # a live event for the log-in's own streams only
-
-# A remembered token is re-checked against the database this often (expiry, deleted operators).
-TOKEN_CACHE_TTL = timedelta(seconds=30)
-TOKEN_CACHE_SIZE = 10_000
 DISPOSITIONS = OPERATOR_DISPOSITIONS
-
-
-@dataclass(frozen=True)
-class LoggedIn:
-    token: str
-    expires_at: datetime
-    operator: Operator
 
 
 class HandoffService:
@@ -67,76 +51,19 @@ class HandoffService:
         messages: SystemMessages,
         *,
         serialize_claims: bool = False,
-        token_ttl: timedelta = timedelta(hours=12),
         bus: EventBus | None = None,
         offer_timeout: timedelta = timedelta(seconds=20),
     ) -> None:
         self._bus = bus if bus is not None else EventBus()
-        self.presence = Presence()
-        self._tokens: dict[str, tuple[Operator, datetime]] = {}
         self._offer_timeout = offer_timeout
         self._sessions = sessions
         self._rasa = rasa
         self._messages = messages
-        self._token_ttl = token_ttl
         # SQLite has one writer at a time and makes the others sleep and retry: queueing claims
         # in-process instead keeps them fast. The lifecycle's lock and state check stay the guard.
         self._claim_lock: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if serialize_claims else contextlib.nullcontext()
         )
-
-    async def log_in(self, login: str, password: str) -> LoggedIn | None:
-        """A fresh bearer token for valid credentials; None otherwise (no hint which part was wrong)."""
-        async with self._sessions() as db:
-            operator = await db.scalar(select(Operator).where(Operator.login == login))
-        if not await check_password(password, operator.password_hash if operator else None):
-            return None
-        assert operator is not None
-        async with self._sessions() as db, db.begin():
-            token = new_token()
-            expires_at = utcnow() + self._token_ttl
-            db.add(
-                OperatorToken(token_hash=token_digest(token), operator_id=operator.id, expires_at=expires_at)
-            )
-            return LoggedIn(token, expires_at, operator)
-
-    async def operator_for_token(self, token: str) -> Operator | None:
-        """Every operator request asks this: a valid token is remembered for a few seconds so the
-        hot paths (claim, reply) skip a database round trip. Log-out forgets it at once."""
-        digest = token_digest(token)
-        cached = self._tokens.get(digest)
-        now = utcnow()
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        found = await self._operator_for_digest(digest)
-        if found is None:
-            return None
-        operator, expires_at = found
-        if len(self._tokens) >= TOKEN_CACHE_SIZE:
-            self._tokens.clear()
-        self._tokens[digest] = (operator, min(now + TOKEN_CACHE_TTL, expires_at))
-        return operator
-
-    async def log_out(self, token: str) -> None:
-        digest = token_digest(token)
-        self._tokens.pop(digest, None)
-        async with self._sessions() as db, db.begin():
-            await db.execute(delete(OperatorToken).where(OperatorToken.token_hash == digest))
-        # Live streams opened with this log-in end at once (they also re-check it periodically).
-        # In-process only, not stored: a replay has no use for it, since that log-in cannot reconnect.
-        self._bus.publish(LiveEvent(LOGGED_OUT, {"token_hash": digest}))
-
-    async def _operator_for_digest(self, digest: str) -> tuple[Operator, datetime] | None:
-        async with self._sessions() as db:
-            row = await db.execute(
-                select(Operator, OperatorToken.expires_at)
-                .join(OperatorToken, OperatorToken.operator_id == Operator.id)
-                .where(OperatorToken.token_hash == digest)
-            )
-            found = row.first()
-        if found is None or found[1] < utcnow():
-            return None
-        return found[0], found[1]
 
     async def operators(self) -> list[Operator]:
         async with self._sessions() as db:
@@ -151,39 +78,6 @@ class HandoffService:
                 .order_by(HandoffTicket.priority.desc(), HandoffTicket.created_at, HandoffTicket.id)
             )
             return list(rows)
-
-    async def offer_waiting(self) -> int:
-        """Auto-offer: each waiting session goes to the longest-idle online operator with the right
-        skill and language; an offer nobody took in time goes to the next one. Returns offers made."""
-        online = self.presence.since()
-        if not online:
-            return 0
-        now = utcnow()
-        expired = now - self._offer_timeout
-        made: list[lifecycle.Result] = []
-        async with self._sessions() as db, db.begin():
-            candidates = {c.operator_id: c for c in await _offer_candidates(db, online, expired)}
-            waiting = await db.scalars(
-                select(HandoffTicket)
-                .where(
-                    HandoffTicket.status == TicketStatus.QUEUED.value,
-                    HandoffTicket.kind == TicketKind.SESSION.value,
-                    or_(HandoffTicket.offered_to.is_(None), HandoffTicket.offered_at < expired),
-                )
-                .order_by(HandoffTicket.priority.desc(), HandoffTicket.id)
-            )
-            for ticket in list(waiting):
-                before = frozenset({ticket.offered_to}) if ticket.offered_to else frozenset()
-                chosen = longest_idle(candidates.values(), ticket.topic, ticket.language, before)
-                chosen = chosen or longest_idle(candidates.values(), ticket.topic, ticket.language)
-                if chosen is None:
-                    continue
-                result = await lifecycle.offer(db, ticket.id, chosen.operator_id)
-                if result.done:
-                    del candidates[chosen.operator_id]  # one open offer per operator
-                    made.append(result)
-            await outbox.write(db, self._bus, *map(lifecycle.live_event, made))
-        return len(made)
 
     async def live_events_after(self, last_id: int, limit: int) -> list[LiveEvent] | None:
         """What a reconnecting console missed after the event it saw last, oldest first; None when
@@ -228,7 +122,7 @@ class HandoffService:
                 text = self._messages.get(
                     "operator_joined", result.session.language, name=operator.display_name
                 )
-                joined = _system_note(db, result.session.id, text)
+                joined = add_system_note(db, result.session.id, text)
             await outbox.write(db, self._bus, lifecycle.live_event(result), joined)
         logger.info("ticket claimed ticket_id=%s operator_id=%s", ticket_id, operator.id)
         return result.ticket
@@ -285,14 +179,14 @@ class HandoffService:
         """The customer is told the operator left and, unless it was spam, asked for a rating."""
         lang = session.language
         told = [
-            _system_note(
+            add_system_note(
                 db, session.id, self._messages.get("operator_left", lang, name=operator.display_name)
             )
         ]
         if disposition != Disposition.SPAM:
             buttons = [{"title": str(n), "payload": str(n)} for n in range(1, 6)]
             told.append(
-                _system_note(
+                add_system_note(
                     db, session.id, self._messages.get("survey_question", lang), {"buttons": buttons}
                 )
             )
@@ -322,7 +216,7 @@ class HandoffService:
             assert result.session is not None and result.ticket is not None
             if result.ticket.kind == TicketKind.SESSION:
                 text = self._messages.get("transferred", result.session.language)
-                note = _system_note(db, result.session.id, text)
+                note = add_system_note(db, result.session.id, text)
             await outbox.write(db, self._bus, lifecycle.live_event(result), note)
         return result.ticket
 
@@ -337,59 +231,10 @@ class HandoffService:
             result = await lifecycle.return_to_bot(db, ticket_id, operator)
             _raise_unless_done(result, operator)
             assert result.session is not None
-            back = _system_note(
+            back = add_system_note(
                 db, result.session.id, self._messages.get("back_to_bot", result.session.language)
             )
             await outbox.write(db, self._bus, lifecycle.live_event(result), back)
-
-
-async def _offer_candidates(
-    db: AsyncSession, online: dict[int, datetime], reserved_until: datetime
-) -> list[Candidate]:
-    """Online operators with their free places, skills, languages and how long they have been idle."""
-    operators = list(await db.scalars(select(Operator).where(Operator.id.in_(online))))
-    busy = dict(
-        (
-            await db.execute(
-                select(HandoffTicket.operator_id, func.count())
-                .where(
-                    HandoffTicket.operator_id.in_(online), HandoffTicket.status == TicketStatus.ASSIGNED.value
-                )
-                .group_by(HandoffTicket.operator_id)
-            )
-        ).all()
-    )
-    # An operator with an offer still open gets no second one until they answer it.
-    holding = set(
-        await db.scalars(
-            select(HandoffTicket.offered_to).where(
-                HandoffTicket.status == TicketStatus.QUEUED.value,
-                HandoffTicket.offered_to.in_(online),
-                HandoffTicket.offered_at >= reserved_until,
-            )
-        )
-    )
-    finished = {
-        op: at
-        for op, at in (
-            await db.execute(
-                select(HandoffTicket.operator_id, func.max(HandoffTicket.closed_at))
-                .where(HandoffTicket.operator_id.in_(online))
-                .group_by(HandoffTicket.operator_id)
-            )
-        ).all()
-        if at is not None
-    }
-    return [
-        Candidate(
-            operator_id=o.id,
-            skills=frozenset(o.skills),
-            languages=frozenset(o.languages),
-            free_slots=0 if o.id in holding else o.max_sessions - int(busy.get(o.id, 0)),
-            idle_since=idle_since(online[o.id], finished, o.id),
-        )
-        for o in operators
-    ]
 
 
 def _live_conversation(ticket: HandoffTicket) -> None:
@@ -415,12 +260,6 @@ def _raise_unless_done(result: lifecycle.Result, operator: Operator) -> None:
     if result.action is lifecycle.Action.CLAIM and ticket is not None and ticket.operator_id == operator.id:
         raise TicketConflict("already yours")
     raise TicketConflict(result.why)
-
-
-def _system_note(
-    db: AsyncSession, session_id: int, text: str, payload: dict[str, Any] | None = None
-) -> Message:
-    return add_message(db, session_id, Direction.OUT, MessageAuthor.SYSTEM, text, payload)
 
 
 async def _ticket(db: AsyncSession, ticket_id: int) -> HandoffTicket:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.callbacks import CallbackFlow
+from core.calls import CallSessions
 from core.catalogue import Catalogue
 from core.conversation import ConversationService
 from core.digits import to_ascii_digits
+from core.escalation import Escalation
 from core.models import Order
 from core.phones import normalise_phone
 from core.repo.orders import order_by_number
@@ -37,16 +41,26 @@ def caller_phone(number: str) -> str | None:
     return normalise_phone(number)
 
 
+@dataclass(frozen=True)
+class CallCore:
+    """The core's use cases a call needs, as the composition root built them."""
+
+    conversations: ConversationService
+    calls: CallSessions
+    callbacks: CallbackFlow
+    escalation: Escalation
+
+
 class CallContacts:
     """The core as a call sees it: one session per call, turns, handoff, callbacks, order look-ups."""
 
     def __init__(
         self,
-        conversations: ConversationService,
+        core: CallCore,
         db_sessions: async_sessionmaker[AsyncSession],
         catalogue: Catalogue,
     ) -> None:
-        self.conversations = conversations
+        self.core = core
         self.catalogue = catalogue
         self._db = db_sessions
 
@@ -54,7 +68,7 @@ class CallContacts:
         """The call's session. Only a verified caller id goes on the customer card; an unverified
         one is still the number the caller gave for a callback (like a typed one in a chat)."""
         card_phone = phone if verified else None
-        return await self.conversations.start_call(key, channel=CHANNEL, language=language, phone=card_phone)
+        return await self.core.calls.start_call(key, channel=CHANNEL, language=language, phone=card_phone)
 
     async def note(
         self,
@@ -64,10 +78,10 @@ class CallContacts:
         said: str | None = None,
         meta: dict[str, Any] | None = None,
     ) -> None:
-        await self.conversations.note_call_exchange(session_id, heard=heard, said=said, metadata=meta)
+        await self.core.calls.note_call_exchange(session_id, heard=heard, said=said, metadata=meta)
 
     async def turn(self, key: str, text: str, language: str, call_id: str) -> TurnResult:
-        return await self.conversations.handle_turn(
+        return await self.core.conversations.handle_turn(
             InboundTurn(
                 customer_key=key, channel=CHANNEL, text=text, language=language, metadata={"call_id": call_id}
             )
@@ -78,12 +92,14 @@ class CallContacts:
             return await order_by_number(db, number)
 
     async def escalate(self, session_id: int, summary: str, reason: str = "customer_request") -> int:
-        return await self.conversations.escalate(session_id, reason=reason, topic="general", summary=summary)
+        return await self.core.escalation.escalate(
+            session_id, reason=reason, topic="general", summary=summary
+        )
 
     async def callback(self, session_id: int, phone: str, reason: str, topic: str, summary: str) -> int:
-        return await self.conversations.request_callback(
+        return await self.core.callbacks.request_callback(
             session_id, phone=phone, reason=reason, topic=topic, summary=summary
         )
 
     async def end(self, session_id: int, *, abandoned: bool, by: str) -> None:
-        await self.conversations.end_call(session_id, abandoned=abandoned, by=by)
+        await self.core.calls.end_call(session_id, abandoned=abandoned, by=by)

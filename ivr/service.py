@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.catalogue import load_catalogue
-from core.conversation import ConversationService
 from core.settings import IvrSettings
 from ivr.call import Call, CallDeps, CallSettings, synthesize
-from ivr.contacts import CallContacts
+from ivr.contacts import CallContacts, CallCore
 from ivr.menu import load_menu
 from ivr.server import CallLeg, EndpointConfig, SipEndpoint
 from ivr.sip.admission import default_max_calls
@@ -25,7 +24,7 @@ class IvrService:
     def __init__(
         self,
         settings: IvrSettings,
-        conversations: ConversationService,
+        core: CallCore,
         db_sessions: async_sessionmaker[AsyncSession],
         catalogue_path: Any,
         *,
@@ -53,7 +52,7 @@ class IvrService:
         self._owns_speaker = speaker
         self.deps = CallDeps(
             menu=load_menu(default_language=settings.default_language),
-            contacts=CallContacts(conversations, db_sessions, catalogue),
+            contacts=CallContacts(core, db_sessions, catalogue),
             speaker=speaker,
             settings=CallSettings(
                 language=settings.default_language,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.kinds import Direction, MessageAuthor, SessionEventKind
 from core.models import ConversationSession, Customer, Message, SessionEvent, SessionState, utcnow
+from core.schemas import Reply
 
 
 async def customer_and_open_session(
@@ -128,6 +130,26 @@ def add_message(
     message = Message(session_id=session_id, direction=direction, author=author, text=text, payload=payload)
     db.add(message)
     return message
+
+
+def add_system_note(
+    db: AsyncSession, session_id: int, text: str, payload: dict[str, Any] | None = None
+) -> Message:
+    """Queue a message of the front line's own to the customer (the queue, callbacks, the survey)."""
+    return add_message(db, session_id, Direction.OUT, MessageAuthor.SYSTEM, text, payload)
+
+
+def add_replies(
+    db: AsyncSession, session_id: int, author: MessageAuthor, replies: Sequence[Reply]
+) -> list[Message]:
+    """Queue the replies a turn got as message rows, with their buttons."""
+    return [
+        add_message(
+            db, session_id, Direction.OUT, author, reply.text,
+            {"buttons": [asdict(b) for b in reply.buttons]} if reply.buttons else None,
+        )
+        for reply in replies
+    ]  # fmt: skip
 
 
 async def transcript(db: AsyncSession, session_id: int) -> list[Message]:

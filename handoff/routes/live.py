@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
@@ -18,9 +19,11 @@ from pydantic import BaseModel, Field
 
 from core.events import EventBus, LiveEvent
 from core.kinds import LiveEventKind
-from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep
+from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep, LoginsDep, PresenceDep
+from handoff.logins import LOGGED_OUT, Logins
 from handoff.passwords import token_digest
-from handoff.service import LOGGED_OUT, HandoffService
+from handoff.presence import Presence
+from handoff.service import HandoffService
 from handoff.stream_tickets import Holder, StreamTickets
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
@@ -39,17 +42,26 @@ def _frame(event: LiveEvent) -> str:
     return f"{head}event: {event.kind}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
 
 
+@dataclass(frozen=True)
+class Console:
+    """What one console's stream reads: the replay, whether its log-in still works, who is online."""
+
+    handoff: HandoffService
+    logins: Logins
+    presence: Presence
+
+
 async def _stream(
-    request: Request, bus: EventBus, handoff: HandoffService, holder: Holder, last_id: str | None = None
+    request: Request, bus: EventBus, console: Console, holder: Holder, last_id: str | None = None
 ) -> AsyncIterator[str]:
     # An open console is what makes an operator "online" for auto-offers.
-    with handoff.presence.online(holder.operator_id):
-        async for frame in _frames(request, bus, handoff, holder, last_id):
+    with console.presence.online(holder.operator_id):
+        async for frame in _frames(request, bus, console, holder, last_id):
             yield frame
 
 
 async def _frames(
-    request: Request, bus: EventBus, handoff: HandoffService, holder: Holder, last_id: str | None
+    request: Request, bus: EventBus, console: Console, holder: Holder, last_id: str | None
 ) -> AsyncIterator[str]:
     # Colleagues' consoles and the auto-offer loop hear of it; this console does not need its own news.
     bus.publish(LiveEvent(LiveEventKind.OPERATOR_ONLINE, {"operator_id": holder.operator_id}))
@@ -60,7 +72,7 @@ async def _frames(
         yield ": connected\n\n"
         seen = 0  # the highest outbox id this console has
         if last_id is not None:
-            missed = await _missed(handoff, last_id)
+            missed = await _missed(console.handoff, last_id)
             if missed is None:
                 yield f"event: {RESYNC}\ndata: {{}}\n\n"  # after a reload every event is news
             else:
@@ -71,7 +83,7 @@ async def _frames(
         while not await request.is_disconnected():
             if time.monotonic() - checked >= RECHECK_S:
                 # A stream outlives its request: log-out or expiry of the token must end it too.
-                if await handoff.operator_for_token(holder.token) is None:
+                if await console.logins.operator_for_token(holder.token) is None:
                     yield f"event: {LOGGED_OUT}\ndata: {{}}\n\n"
                     return
                 checked = time.monotonic()
@@ -125,6 +137,8 @@ async def create_stream_ticket(
 async def read_events(
     request: Request,
     handoff: HandoffDep,
+    logins: LoginsDep,
+    presence: PresenceDep,
     ticket: Annotated[str | None, Query(description="from POST /api/operator/events/ticket")] = None,
     last_event_id: Annotated[
         str | None, Query(description="the last event id seen, for a new EventSource after a drop")
@@ -137,13 +151,19 @@ async def read_events(
     operator's log-in ends. While the stream is open the operator counts as online (auto-offers go
     to online operators)."""
     holder = _tickets(request).redeem(ticket) if ticket else None
-    if holder is None or await handoff.operator_for_token(holder.token) is None:
+    if holder is None or await logins.operator_for_token(holder.token) is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="invalid, used or expired ticket: get one from /events/ticket",
         )
     return StreamingResponse(
-        _stream(request, request.app.state.bus, handoff, holder, last_event_id_header or last_event_id),
+        _stream(
+            request,
+            request.app.state.bus,
+            Console(handoff, logins, presence),
+            holder,
+            last_event_id_header or last_event_id,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

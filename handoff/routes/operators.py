@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep
+from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep, LoginsDep, PresenceDep
 from handoff.passwords import PasswordChecksBusy
 from handoff.throttle import LoginThrottles
 
@@ -52,7 +52,7 @@ def _throttles(request: Request) -> LoginThrottles:
     response_model=LoginResponse,
     responses={429: {"description": "too many failed log-ins for this login or from this address"}},
 )
-async def create_login(body: LoginRequest, handoff: HandoffDep, request: Request) -> LoginResponse:
+async def create_login(body: LoginRequest, logins: LoginsDep, request: Request) -> LoginResponse:
     throttles = _throttles(request)
     address = request.client.host if request.client else "unknown"
     wait = throttles.attempt(body.login, address)
@@ -63,7 +63,7 @@ async def create_login(body: LoginRequest, handoff: HandoffDep, request: Request
             headers={"Retry-After": str(math.ceil(wait))},
         )
     try:
-        logged_in = await handoff.log_in(body.login, body.password)
+        logged_in = await logins.log_in(body.login, body.password)
     except PasswordChecksBusy:
         throttles.not_tried(body.login, address)
         raise HTTPException(
@@ -82,11 +82,9 @@ async def create_login(body: LoginRequest, handoff: HandoffDep, request: Request
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def create_logout(
-    handoff: HandoffDep, operator: CurrentOperator, credentials: BearerCredentials
-) -> None:
+async def create_logout(logins: LoginsDep, operator: CurrentOperator, credentials: BearerCredentials) -> None:
     """The token stops working at once (also for the live event stream)."""
-    await handoff.log_out(credentials.credentials)
+    await logins.log_out(credentials.credentials)
 
 
 @router.get("/me", response_model=OperatorPublic)
@@ -95,9 +93,11 @@ async def read_me(operator: CurrentOperator) -> OperatorPublic:
 
 
 @router.get("/operators", response_model=list[ColleaguePublic])
-async def read_operators(handoff: HandoffDep, operator: CurrentOperator) -> list[ColleaguePublic]:
+async def read_operators(
+    handoff: HandoffDep, presence: PresenceDep, operator: CurrentOperator
+) -> list[ColleaguePublic]:
     """Everyone who can take a transfer, with skills, languages and whether they are online."""
-    online = handoff.presence.since()
+    online = presence.since()
     return [
         ColleaguePublic(
             **OperatorPublic.model_validate(o, from_attributes=True).model_dump(), online=o.id in online

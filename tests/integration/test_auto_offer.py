@@ -39,13 +39,13 @@ async def test_offers_go_to_the_longest_idle_able_operator_and_move_on_when_not_
     short_offers: FrontLine, settings_without_bot: Settings
 ) -> None:
     front_line, http = short_offers, short_offers.http
-    handoff = front_line.app.state.handoff
+    handoff, offers = front_line.app.state.handoff, front_line.app.state.auto_offers
     for login, languages in (("anna", ["en"]), ("boris", ["en", "ru"]), ("ali", ["ar", "fa"])):
         await add(settings_without_bot, login, languages)
     ids = await operator_ids(front_line)
     with ExitStack() as consoles:
         for login in ("anna", "boris", "ali"):  # anna opened her console first: idle longest
-            consoles.enter_context(handoff.presence.online(ids[login]))
+            consoles.enter_context(front_line.app.state.presence.online(ids[login]))
             await asyncio.sleep(0.01)
         first = await escalated_customer(front_line)
         second = await escalated_customer(front_line)
@@ -54,7 +54,7 @@ async def test_offers_go_to_the_longest_idle_able_operator_and_move_on_when_not_
             "/api/chat", json={"customer": arabic.id, "text": "الإنترنت لا يعمل", "language": "ar"}
         )
 
-        assert await handoff.offer_waiting() == 3
+        assert await offers.offer_waiting() == 3
         tickets = {c: await front_line.ticket(c.last["session_id"]) for c in (first, second)}
         arabic_ticket = (await handoff.queue())[-1]
         assert tickets[first].offered_to == ids["anna"]  # type: ignore[union-attr]
@@ -71,7 +71,7 @@ async def test_offers_go_to_the_longest_idle_able_operator_and_move_on_when_not_
         await asyncio.sleep(1.1)
         anna = await log_in(http, "anna")
         assert (await http.post(f"/api/operator/tickets/{first_id}/claim", headers=anna)).status_code == 200
-        await handoff.offer_waiting()
+        await offers.offer_waiting()
         second_ticket = await front_line.ticket(second.last["session_id"])
         assert second_ticket is not None and second_ticket.offered_to == ids["anna"]
 
@@ -83,7 +83,7 @@ async def test_offers_go_to_the_longest_idle_able_operator_and_move_on_when_not_
         (arabic_ticket.id, ids["ali"]),
     ]
     # Nobody online: nothing is offered.
-    assert await handoff.offer_waiting() == 0
+    assert await offers.offer_waiting() == 0
 
 
 async def test_with_auto_offer_on_a_new_ticket_is_offered_without_anyone_asking(
@@ -92,9 +92,8 @@ async def test_with_auto_offer_on_a_new_ticket_is_offered_without_anyone_asking(
     settings = settings_without_bot.model_copy(update={"auto_offer": True})
     async with running_front_line(settings) as front_line:
         await add(settings, "anna", ["en"])
-        handoff = front_line.app.state.handoff
         anna_id = (await operator_ids(front_line))["anna"]
-        with handoff.presence.online(anna_id):
+        with front_line.app.state.presence.online(anna_id):
             customer = await escalated_customer(front_line)
             for _ in range(50):
                 ticket = await front_line.ticket(customer.last["session_id"])

@@ -109,12 +109,12 @@ async def test_a_long_wait_is_offered_a_callback_once_and_the_known_number_is_us
     front_line_without_bot: FrontLine,
 ) -> None:
     front_line = front_line_without_bot
-    conversations = front_line.app.state.conversations
+    sweeps = front_line.app.state.sweeps
     customer = await escalated_customer(front_line)
     assert "number 1 in the queue" in customer.text
 
-    assert await conversations.offer_callbacks_to_long_waits(timedelta(0)) == 1
-    assert await conversations.offer_callbacks_to_long_waits(timedelta(0)) == 0
+    assert await sweeps.offer_callbacks_to_long_waits(timedelta(0)) == 1
+    assert await sweeps.offer_callbacks_to_long_waits(timedelta(0)) == 0
     offers = [m for m in await customer_sees(front_line, customer) if "call you back" in m["text"]]
     assert len(offers) == 1 and offers[0]["buttons"][0]["payload"] == "/callback"
 
@@ -132,16 +132,16 @@ async def test_a_long_wait_is_offered_a_callback_once_and_the_known_number_is_us
     ticket = await front_line.ticket(session_id)
     assert ticket is not None and ticket.kind == "callback"
     # A booked callback is not a wait: the timeout sweep leaves it alone.
-    assert await conversations.abandon_stale_waits(timedelta(0)) == 0
+    assert await sweeps.abandon_stale_waits(timedelta(0)) == 0
 
 
 async def test_a_channel_books_a_callback_directly(front_line_without_bot: FrontLine) -> None:
     """How the voice menu books one: the card is stored first, the session ends."""
     front_line = front_line_without_bot
-    conversations = front_line.app.state.conversations
+    callbacks = front_line.app.state.callbacks
     customer = await escalated_customer(front_line)
     session_id = customer.last["session_id"]
-    ticket_id = await conversations.request_callback(
+    ticket_id = await callbacks.request_callback(
         session_id, phone="+971501234567", reason="new_connection", topic="orders", summary="new line"
     )
     ticket = await front_line.ticket(session_id)

@@ -243,9 +243,9 @@ async def test_transfer_to_a_colleague_or_back_to_the_queue_under_another_skill(
 
 async def test_an_unanswered_wait_times_out_as_abandoned(front_line_without_bot: FrontLine) -> None:
     customer = await escalated_customer(front_line_without_bot)
-    conversations = front_line_without_bot.app.state.conversations
-    assert await conversations.abandon_stale_waits(timedelta(minutes=30)) == 0  # still within the limit
-    assert await conversations.abandon_stale_waits(timedelta(0)) == 1
+    sweeps = front_line_without_bot.app.state.sweeps
+    assert await sweeps.abandon_stale_waits(timedelta(minutes=30)) == 0  # still within the limit
+    assert await sweeps.abandon_stale_waits(timedelta(0)) == 1
     session_id = customer.last["session_id"]
     assert (await customer_sees(front_line_without_bot, customer))[-1]["text"].startswith(
         "Sorry, all our operators"
@@ -263,20 +263,20 @@ async def test_waiting_customers_hear_when_their_place_changes(
     front_line_without_bot: FrontLine, settings_without_bot: Settings
 ) -> None:
     http = front_line_without_bot.http
-    conversations = front_line_without_bot.app.state.conversations
+    sweeps = front_line_without_bot.app.state.sweeps
     await add_operator(settings_without_bot, "anna", "Anna")
     auth = await log_in(http, "anna")
     first = await escalated_customer(front_line_without_bot)
     second = await escalated_customer(front_line_without_bot)
     assert "number 2 in the queue" in second.text
-    assert await conversations.announce_queue_positions(timedelta(0)) == 0  # nothing changed
+    assert await sweeps.announce_queue_positions(timedelta(0)) == 0  # nothing changed
 
     ticket_id = {
         t["session_id"]: t["id"] for t in (await http.get("/api/operator/queue", headers=auth)).json()
     }[first.last["session_id"]]
     await http.post(f"/api/operator/tickets/{ticket_id}/claim", headers=auth)
-    assert await conversations.announce_queue_positions(timedelta(minutes=1)) == 0  # told less than 1 min ago
-    assert await conversations.announce_queue_positions(timedelta(0)) == 1
+    assert await sweeps.announce_queue_positions(timedelta(minutes=1)) == 0  # told less than 1 min ago
+    assert await sweeps.announce_queue_positions(timedelta(0)) == 1
     assert "number 1 in the queue" in (await customer_sees(front_line_without_bot, second))[-1]["text"]
 
 

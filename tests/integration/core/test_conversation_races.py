@@ -22,14 +22,14 @@ async def test_leaving_the_queue_while_an_operator_claims_leaves_the_session_wit
     session_id = customer.last["session_id"]
     ticket = await front_line.ticket(session_id)
     assert ticket is not None
-    conversations = front_line.app.state.conversations
+    waiting = front_line.app.state.waiting
 
     async def resume_while_anna_claims(_sender_id: str) -> None:
         # The customer pressed "back to the bot"; while Rasa resumes, Anna's claim goes through.
         claimed = await http.post(f"/api/operator/tickets/{ticket.id}/claim", headers=anna)
         assert claimed.status_code == 200
 
-    monkeypatch.setattr(conversations._rasa, "resume", resume_while_anna_claims)
+    monkeypatch.setattr(waiting._rasa, "resume", resume_while_anna_claims)
     await customer.say("/back_to_bot")
 
     assert customer.last["state"] == "operator"
@@ -48,16 +48,16 @@ async def test_a_long_wait_claimed_meanwhile_is_not_offered_a_callback(
     session_id = customer.last["session_id"]
     ticket = await front_line.ticket(session_id)
     assert ticket is not None
-    conversations = front_line.app.state.conversations
-    offer = conversations._offer_callback
+    callbacks, sweeps = front_line.app.state.callbacks, front_line.app.state.sweeps
+    offer = callbacks.offer
 
     async def anna_claims_first(session_id: int, why: str) -> object:
         # The sweeper found the long wait; Anna claims it before the offer is written.
         assert (await http.post(f"/api/operator/tickets/{ticket.id}/claim", headers=anna)).status_code == 200
         return await offer(session_id, why)
 
-    monkeypatch.setattr(conversations, "_offer_callback", anna_claims_first)
-    assert await conversations.offer_callbacks_to_long_waits(timedelta(0)) == 0
+    monkeypatch.setattr(callbacks, "offer", anna_claims_first)
+    assert await sweeps.offer_callbacks_to_long_waits(timedelta(0)) == 0
 
     assert not any("call you back" in m["text"] for m in await customer_sees(front_line, customer))
     assert "callback_offered" not in await front_line.event_kinds(session_id)
@@ -68,18 +68,18 @@ async def test_asking_for_a_person_twice_keeps_one_ticket_and_one_wait(
 ) -> None:
     """A caller presses 0, the transfer fails, they decline the callback and press 0 again."""
     front_line = front_line_without_bot
-    conversations = front_line.app.state.conversations
-    session_id = await conversations.start_call(
+    state = front_line.app.state
+    session_id = await state.calls.start_call(
         "tel:+15550100", channel="phone", language="en", phone="+15550100"
     )
     ask = {"reason": "customer_request", "topic": "general", "summary": "0 pressed"}
 
-    first = await conversations.escalate(session_id, **ask)
-    second = await conversations.escalate(session_id, **ask)
+    first = await state.escalation.escalate(session_id, **ask)
+    second = await state.escalation.escalate(session_id, **ask)
 
     assert second == first
     assert await front_line.event_kinds(session_id) == ["opened", "handoff_requested"]
     # The sweep ends the one real wait once; no second, forgotten ticket is abandoned later.
-    assert await conversations.abandon_stale_waits(timedelta(0)) == 1
-    assert await conversations.abandon_stale_waits(timedelta(0)) == 0
+    assert await state.sweeps.abandon_stale_waits(timedelta(0)) == 1
+    assert await state.sweeps.abandon_stale_waits(timedelta(0)) == 0
     assert (await front_line.event_kinds(session_id)).count("abandoned") == 1

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from core.events import EventBus, LiveEvent
+from handoff.logins import LOGGED_OUT
 from handoff.passwords import token_digest
 from handoff.presence import Presence
-from handoff.routes.live import _stream
-from handoff.service import LOGGED_OUT
+from handoff.routes.live import Console, _stream
 from handoff.stream_tickets import Holder, StreamTickets
 
 
@@ -22,24 +22,27 @@ class _Client:
         return not self.connected
 
 
-class _Handoff:
-    """The part of the operator service a stream uses: who is online, and whether a log-in still works."""
+class _Logins:
+    """The part of the log-ins a stream uses: whether a log-in still works."""
 
     def __init__(self) -> None:
-        self.presence = Presence()
         self.logged_in = True
 
     async def operator_for_token(self, token: str) -> object | None:
         return object() if self.logged_in else None
 
 
+def _console() -> Console:
+    return Console(handoff=None, logins=_Logins(), presence=Presence())  # type: ignore[arg-type]
+
+
 async def test_events_become_sse_frames_and_the_subscription_ends_with_the_client() -> None:
     bus = EventBus()
     client = _Client()
-    handoff = _Handoff()
-    presence = handoff.presence
+    console = _console()
+    presence = console.presence
     async with bus.subscribe() as colleague:
-        stream = _stream(client, bus, handoff, Holder(42, "t-42"))  # type: ignore[arg-type]
+        stream = _stream(client, bus, console, Holder(42, "t-42"))  # type: ignore[arg-type]
         assert await anext(stream) == ": connected\n\n"
         assert colleague.get_nowait() == LiveEvent("operator_online", {"operator_id": 42})
     assert len(bus) == 1
@@ -61,7 +64,7 @@ async def test_events_become_sse_frames_and_the_subscription_ends_with_the_clien
 
 async def test_logging_out_ends_that_log_ins_stream_only() -> None:
     bus = EventBus()
-    mine = _stream(_Client(), bus, _Handoff(), Holder(42, "mine"))  # type: ignore[arg-type]
+    mine = _stream(_Client(), bus, _console(), Holder(42, "mine"))  # type: ignore[arg-type]
     assert await anext(mine) == ": connected\n\n"
     bus.publish(LiveEvent(LOGGED_OUT, {"token_hash": token_digest("a colleague's")}))
     bus.publish(LiveEvent("ticket_queued", {"ticket_id": 8}))
