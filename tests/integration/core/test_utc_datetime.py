@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -15,30 +13,12 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import create_engine, create_session_factory
-from core.migrate import alembic_config, upgrade_async
+from core.migrate import alembic_config
 from core.models import Customer
 from core.settings import DbSettings
-from tests.support import create_postgres_database, drop_postgres_database, postgres_available, require
 
 Sessions = async_sessionmaker[AsyncSession]
 TEHRAN = timezone(timedelta(hours=3, minutes=30))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'utc.db'}"
-        await upgrade_async(url)
-        yield url
-        return
-    require(await asyncio.to_thread(postgres_available), "PostgreSQL on 127.0.0.1:5432")
-    name = f"frontline_utc_{os.getpid()}"
-    url = await asyncio.to_thread(create_postgres_database, name)
-    try:
-        await upgrade_async(url)
-        yield url
-    finally:
-        await asyncio.to_thread(drop_postgres_database, name)
 
 
 @pytest.fixture
