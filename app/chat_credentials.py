@@ -13,12 +13,13 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, select
+from sqlalchemy import String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models import Base, utcnow
+from core.privacy import ChannelData
 
 # A first turn whose response was lost may be sent again (same message id) this long after: it
 # gets a new token (the lost one stops working), so the customer is not locked out of their chat.
@@ -87,3 +88,12 @@ async def opens(sessions: async_sessionmaker[AsyncSession], customer_key: str, t
             select(WebChatCredential.token_sha256).where(WebChatCredential.customer_key == customer_key)
         )
     return stored is not None and token is not None and hmac.compare_digest(stored, _digest(token))
+
+
+async def erase_credential(db: AsyncSession, customer_key: str) -> None:
+    """Erasure: the customer id's token goes, so the id is free for a new conversation."""
+    if customer_key.startswith("web:"):
+        await db.execute(delete(WebChatCredential).where(WebChatCredential.customer_key == customer_key))
+
+
+WEB_CHAT_DATA = ChannelData(tables=(WebChatCredential.__tablename__,), erase=erase_credential)

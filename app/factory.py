@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.body_limit import BodyLimit
+from app.channel_data import register_channels
 from app.routes import chat
 from app.supervisor import Supervisor, until_one_ends
 from bot.telegram import CHANNEL as TELEGRAM
@@ -56,6 +57,8 @@ SYSTEM_MESSAGES = PROJECT_ROOT / "business" / "system_messages.yml"
 
 
 def create_app(settings: Settings) -> FastAPI:
+    register_channels()  # what erasure and the retention purge clear in each channel's tables
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upgrade_async(settings.db.url)

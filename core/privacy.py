@@ -8,19 +8,25 @@ A customer key is channel-namespaced, as the operator card shows it: "web:<id>",
 "tel:+<number>". Orders are business records: erasing a customer anonymises theirs (name, phone,
 address) instead of deleting them; a purge keeps them. The Rasa trackers live in Rasa's tracker
 store: a purge or an erasure there is Rasa's (see the README).
+
+What a channel keeps in tables of its own (Telegram's chats and raw updates, web chat tokens) it
+registers here as `ChannelData`; the core names no channel. The app registers every channel
+(app/channel_data.py), and so does this command, which runs without the app.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, column, delete, inspect, select, table, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core import outbox
@@ -33,17 +39,33 @@ from core.models import (
     SessionEvent,
     SessionState,
     TicketNote,
-    UtcDateTime,
     utcnow,
 )
 
 ERASED = "[erased]"
-# Channel tables that hold a customer's identifiers, by name (core does not import the channels).
-_TELEGRAM_CHATS = table("telegram_chats", column("chat_id"), column("customer_key"))
-_TELEGRAM_UPDATES = table(
-    "telegram_updates", column("chat_id"), column("received_at", UtcDateTime), column("status")
-)
-_WEB_CREDENTIALS = table("web_chat_credentials", column("customer_key"))
+# Where the app registers every channel's data; imported by name when this command runs without
+# the app, since the core imports no channel and no composition root.
+CHANNEL_DATA_MODULE = "app.channel_data"
+
+
+@dataclass(frozen=True)
+class ChannelData:
+    """What one channel keeps about customers in tables of its own."""
+
+    # The channel's tables: a database without them (the channel never ran there) is skipped.
+    tables: tuple[str, ...]
+    # Deletes the rows of one customer key (a key of another channel is the channel's to ignore).
+    erase: Callable[[AsyncSession, str], Awaitable[None]]
+    # Retention: deletes what is older than the cutoff; returns counts by what was deleted.
+    purge: Callable[[AsyncSession, datetime], Awaitable[dict[str, int]]] | None = None
+
+
+# By channel name; registering a channel again replaces its entry.
+CHANNEL_DATA: dict[str, ChannelData] = {}
+
+
+def register_channel_data(channel: str, data: ChannelData) -> None:
+    CHANNEL_DATA[channel] = data
 
 
 async def export_customer(db: AsyncSession, key: str) -> dict[str, Any] | None:
@@ -127,14 +149,15 @@ async def erase_customer(db: AsyncSession, key: str) -> Erased | None:
     ).rowcount
     await db.execute(update(Order).where(Order.session_id.in_(ids)).values(session_id=None))
     await db.execute(delete(ConversationSession).where(ConversationSession.id.in_(ids)))
-    await _erase_channel_rows(db, key)
+    for data in await _present_channels(db):
+        await data.erase(db, key)
     await db.delete(customer)
     return Erased(len(ids), messages, orders)
 
 
 async def purge_older_than(db: AsyncSession, days: int, now: datetime | None = None) -> dict[str, int]:
     """Retention: transcripts and cards of contacts closed more than `days` ago, and old raw
-    messenger updates, are deleted; sessions, events (the figures) and orders stay."""
+    channel data (raw messenger updates), are deleted; sessions, events (the figures) and orders stay."""
     cutoff = (now or utcnow()) - timedelta(days=days)
     closed = select(ConversationSession.id).where(
         ConversationSession.state == SessionState.CLOSED.value, ConversationSession.last_activity_at < cutoff
@@ -149,30 +172,18 @@ async def purge_older_than(db: AsyncSession, days: int, now: datetime | None = N
             .values(card={}, summary=ERASED, callback_phone=None)
         )
     ).rowcount
-    updates = 0
-    if await _has_table(db, "telegram_updates"):
-        updates = (
-            await db.execute(
-                delete(_TELEGRAM_UPDATES).where(
-                    and_(_TELEGRAM_UPDATES.c.received_at < cutoff, _TELEGRAM_UPDATES.c.status != "received")
-                )
-            )
-        ).rowcount
-    return {"messages": messages, "cards": cards, "telegram_updates": updates}
+    purged = {"messages": messages, "cards": cards}
+    for data in await _present_channels(db):
+        if data.purge is not None:
+            purged.update(await data.purge(db, cutoff))
+    return purged
 
 
-async def _erase_channel_rows(db: AsyncSession, key: str) -> None:
-    if key.startswith("tg:") and await _has_table(db, "telegram_chats"):
-        chats = select(_TELEGRAM_CHATS.c.chat_id).where(_TELEGRAM_CHATS.c.customer_key == key)
-        await db.execute(delete(_TELEGRAM_UPDATES).where(_TELEGRAM_UPDATES.c.chat_id.in_(chats)))
-        await db.execute(delete(_TELEGRAM_CHATS).where(_TELEGRAM_CHATS.c.customer_key == key))
-    if key.startswith("web:") and await _has_table(db, "web_chat_credentials"):
-        await db.execute(delete(_WEB_CREDENTIALS).where(_WEB_CREDENTIALS.c.customer_key == key))
-
-
-async def _has_table(db: AsyncSession, name: str) -> bool:
+async def _present_channels(db: AsyncSession) -> list[ChannelData]:
+    """The registered channels whose tables this database has."""
     connection: AsyncConnection = await db.connection()
-    return await connection.run_sync(lambda sync: inspect(sync).has_table(name))
+    names = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    return [data for data in CHANNEL_DATA.values() if names.issuperset(data.tables)]
 
 
 async def _all(db: AsyncSession, query: Any, order: Any) -> list[Any]:
@@ -194,6 +205,7 @@ async def _run(args: argparse.Namespace) -> int:
     from core.db import create_engine, create_session_factory
     from core.settings import get_settings
 
+    importlib.import_module(CHANNEL_DATA_MODULE).register_channels()
     engine = create_engine(get_settings().db)
     sessions: async_sessionmaker[AsyncSession] = create_session_factory(engine)
     try:
@@ -238,4 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `core.privacy`, the module channels register with, not as a second copy in `__main__`.
+    from core import privacy
+
+    sys.exit(privacy.main())

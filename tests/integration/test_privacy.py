@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.channel_data import register_channels
 from app.chat_credentials import WebChatCredential
 from bot.telegram.models import TelegramChat, TelegramUpdate
 from core.db import create_engine, create_session_factory
 from core.migrate import upgrade_async
 from core.models import ConversationSession, Customer, HandoffTicket, Message, Order, OutboxEvent, utcnow
-from core.privacy import erase_customer, export_customer, main, purge_older_than
-from core.settings import DbSettings
+from core.privacy import (
+    CHANNEL_DATA,
+    ChannelData,
+    erase_customer,
+    export_customer,
+    main,
+    purge_older_than,
+)
+from core.settings import PROJECT_ROOT, DbSettings
 from tests.chat import FrontLine
 
 
@@ -107,9 +119,16 @@ def test_erase_asks_for_confirmation() -> None:
 
 
 @pytest.fixture
-async def db_sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A migrated database with every table (the core's and the channels'), and no app around it."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}"
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}"
+
+
+@pytest.fixture
+async def db_sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated database with every table (the core's and the channels'), and no app around it:
+    the channels are registered as `python -m core.privacy` registers them."""
+    url = db_url
+    register_channels()
     await upgrade_async(url)
     engine = create_engine(DbSettings(url=url))
     yield create_session_factory(engine)
@@ -166,3 +185,49 @@ async def test_purge_deletes_old_handled_telegram_updates_and_keeps_unhandled_on
     assert purged["telegram_updates"] == 2
     async with db_sessions() as db:
         assert sorted(await db.scalars(select(TelegramUpdate.update_id))) == [3, 4]
+
+
+async def test_erasing_a_customer_erases_what_each_registered_channel_keeps(
+    db_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A channel's own table is cleared through its registration; a channel whose tables this
+    database lacks is left out."""
+    erased_by_channel: list[str] = []
+
+    async def erase_fax_number(db: AsyncSession, customer_key: str) -> None:
+        erased_by_channel.append(customer_key)
+        await db.execute(text("DELETE FROM fax_numbers WHERE customer_key = :key"), {"key": customer_key})
+
+    async def never(db: AsyncSession, customer_key: str) -> None:
+        raise AssertionError("a channel without its tables is not asked")
+
+    monkeypatch.setitem(CHANNEL_DATA, "fax", ChannelData(tables=("fax_numbers",), erase=erase_fax_number))
+    monkeypatch.setitem(CHANNEL_DATA, "pager", ChannelData(tables=("pager_ids",), erase=never))
+    async with db_sessions() as db, db.begin():
+        await db.execute(text("CREATE TABLE fax_numbers (customer_key VARCHAR(160), number VARCHAR(32))"))
+        for key in ("fax:anna", "fax:boris"):
+            db.add(Customer(key=key))
+            await db.execute(text("INSERT INTO fax_numbers VALUES (:key, '+15550100')"), {"key": key})
+    async with db_sessions() as db, db.begin():
+        assert await erase_customer(db, "fax:anna") is not None
+    async with db_sessions() as db:
+        left = list(await db.scalars(text("SELECT customer_key FROM fax_numbers")))
+    assert left == ["fax:boris"] and erased_by_channel == ["fax:anna"]
+
+
+async def test_the_command_erases_telegram_data_without_the_app(
+    db_sessions: async_sessionmaker[AsyncSession], db_url: str
+) -> None:
+    async with db_sessions() as db, db.begin():
+        db.add(Customer(key="tg:111", full_name="Anna"))
+        db.add(TelegramChat(chat_id=111, customer_key="tg:111"))
+        db.add(_update(111, 111, "Anna", "handled", days_ago=0))
+    command = [sys.executable, "-m", "core.privacy", "erase", "tg:111", "--yes"]
+    env = {**os.environ, "FRONTLINE_DB__URL": db_url}
+    done = await asyncio.to_thread(
+        subprocess.run, command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    async with db_sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(TelegramChat)) == 0
+        assert await db.scalar(select(func.count()).select_from(TelegramUpdate)) == 0
