@@ -143,9 +143,11 @@ class ConversationService:
                 await switch_language(db, session, written_in)
             # Idleness is measured from the customer's last message, not the bot's last reply.
             session.last_activity_at = now
+            client_id = turn.metadata.get(CLIENT_MESSAGE_ID)
             message = add_message(
-                db, session.id, Direction.IN, MessageAuthor.CUSTOMER, text, turn.metadata or None
-            )
+                db, session.id, Direction.IN, MessageAuthor.CUSTOMER, text, turn.metadata or None,
+                client_message_id=str(client_id) if client_id else None,
+            )  # fmt: skip
             await outbox.write(db, self._bus, message)
         return session
 

@@ -101,6 +101,9 @@ class Message(Base):
     author: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any] | None]
+    # The client's own id of an inbound message (a widget's message id, a Telegram message): a
+    # retry is found by it in one indexed lookup instead of a scan of the latest messages.
+    client_message_id: Mapped[str | None] = mapped_column(String(80), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     session: Mapped[ConversationSession] = relationship(back_populates="messages")

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
 from sqlalchemy import select, update
@@ -125,9 +126,14 @@ def add_message(
     author: MessageAuthor,
     text: str,
     payload: dict[str, Any] | None = None,
+    *,
+    client_message_id: str | None = None,
 ) -> Message:
     """Queue a message row; it is written with the caller's commit."""
-    message = Message(session_id=session_id, direction=direction, author=author, text=text, payload=payload)
+    message = Message(
+        session_id=session_id, direction=direction, author=author, text=text, payload=payload,
+        client_message_id=client_message_id,
+    )  # fmt: skip
     db.add(message)
     return message
 
@@ -162,7 +168,7 @@ async def session_by_rasa_sender(db: AsyncSession, sender_id: str) -> Conversati
     return await db.scalar(select(ConversationSession).where(ConversationSession.rasa_sender_id == sender_id))
 
 
-# How far back a retried turn is looked for: a client retries within seconds, not after a long chat.
+# At most this many messages after a retried turn are read back to it.
 RETRY_WINDOW_MESSAGES = 50
 CLIENT_MESSAGE_ID = "client_message_id"
 
@@ -190,26 +196,30 @@ class StoredTurn:
 
 async def answered_turn(db: AsyncSession, customer_key: str, client_message_id: str) -> StoredTurn | None:
     """A turn already stored under the client's message id, or None when it is new."""
-    session = await latest_session(db, customer_key)
-    if session is None:
+    found = (
+        await db.execute(
+            select(ConversationSession, Message)
+            .join(Message, Message.session_id == ConversationSession.id)
+            .join(Customer, Customer.id == ConversationSession.customer_id)
+            .where(
+                Customer.key == customer_key,
+                Message.client_message_id == client_message_id,
+                Message.direction == Direction.IN,
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if found is None:
         return None
-    recent = list(
+    session, message = found
+    later = list(
         await db.scalars(
             select(Message)
-            .where(Message.session_id == session.id)
-            .order_by(Message.id.desc())
+            .where(Message.session_id == session.id, Message.id > message.id)
+            .order_by(Message.id)
             .limit(RETRY_WINDOW_MESSAGES)
         )
-    )[::-1]
-    for index, message in enumerate(recent):
-        if (
-            message.direction == Direction.IN
-            and (message.payload or {}).get(CLIENT_MESSAGE_ID) == client_message_id
-        ):
-            replies = []
-            for later in recent[index + 1 :]:
-                if later.direction == Direction.IN:
-                    break
-                replies.append(later)
-            return StoredTurn(session, message, replies, unanswered=recent[-1] is message)
-    return None
+    )
+    replies = list(takewhile(lambda m: m.direction != Direction.IN, later))
+    return StoredTurn(session, message, replies, unanswered=not later)
