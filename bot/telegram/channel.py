@@ -149,16 +149,18 @@ class TelegramChannel:
                 await asyncio.sleep(HANDLE_BACKOFF_S * 2**attempt)
         else:
             return  # left as received: handled again on the next start, not lost
-        # Marked handled while the replies go out: should a crash come first, the next start
-        # handles it again, and the handler finds the turn already with the core.
-        results = await asyncio.gather(
-            store.mark_update(self._sessions, stored.row_id, "handled"),
-            self.flush(chat_id) if chat_id is not None else asyncio.sleep(0),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                logger.error("telegram update_id=%s after handling: %s", update_id, summary(result))
+        # The replies go out first, then the update is marked handled (a write of its own, kept off
+        # the customer's wait): should a crash come in between, the next start handles it again,
+        # and the handler finds the turn already with the core.
+        try:
+            if chat_id is not None:
+                await self.flush(chat_id)
+        except Exception as exc:  # the next turn or the backlog sweep delivers it
+            logger.error("telegram update_id=%s replies not sent: %s", update_id, summary(exc))
+        try:
+            await store.mark_update(self._sessions, stored.row_id, "handled")
+        except Exception as exc:
+            logger.error("telegram update_id=%s not marked handled: %s", update_id, summary(exc))
 
     async def flush(self, chat_id: int) -> None:
         """Send everything stored for the chat after its cursor, in order; runs in the chat's worker."""
