@@ -1,8 +1,10 @@
 """In-process publish/subscribe for live updates (operator consoles, channels' relays).
 
-Events about stored state reach the bus from the outbox (core/outbox.py) once their transaction
-committed, carrying their outbox id; several app processes would put PostgreSQL LISTEN/NOTIFY or
-Redis behind the same `publish`/`subscribe`, with the outbox table as the record to replay from."""
+Events about stored state reach the bus once their transaction committed, carrying their outbox
+id, and in id order. On SQLite the committing session publishes them (core/outbox.py); on
+PostgreSQL the process's outbox listener does (core/outbox_listener.py), for the events of every
+app process, its own included. Events about no stored state (presence, log-out) are published
+directly and stay in their process."""
 
 from __future__ import annotations
 
@@ -29,7 +31,10 @@ class LiveEvent:
 
 
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, *, fed_by_listener: bool = False) -> None:
+        # True when a database listener publishes the stored events: the committing session then
+        # leaves them to it, so a subscriber hears each once, in id order.
+        self.fed_by_listener = fed_by_listener
         self._subscribers: set[asyncio.Queue[LiveEvent]] = set()
 
     def publish(self, event: LiveEvent) -> None:

@@ -3,7 +3,10 @@ the bus once it commits, replayed by id to consoles that reconnect, pruned after
 
 An event exists if and only if its change committed: `write` inserts the rows, and the bus hears
 them from the session's after-commit hook, never after a rollback. Ids follow commit order (see
-migration 0007), so "everything after id N" is a complete answer at any moment."""
+migration 0007), so "everything after id N" is a complete answer at any moment.
+
+On PostgreSQL the insert also notifies every app process (migration 0009), and a bus fed by the
+process's outbox listener (core/outbox_listener.py) hears the rows from it instead of from here."""
 
 from __future__ import annotations
 
@@ -49,6 +52,8 @@ async def write(db: AsyncSession, bus: EventBus, *items: LiveEvent | Message | N
     now = utcnow()
     rows = [{"kind": e.kind, "payload": e.data, "created_at": now} for e in events]
     ids = (await db.execute(_INSERT, rows if len(rows) > 1 else rows[0])).scalars().all()
+    if bus.fed_by_listener:
+        return  # the listener publishes them once they committed, with every process's events
     staged: list[tuple[EventBus, LiveEvent]] = db.info.setdefault(_STAGED, [])
     staged.extend((bus, replace(e, id=i)) for e, i in zip(events, ids, strict=True))
 
