@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.body_limit import BodyLimit
 from app.channel_data import register_channels
@@ -22,6 +22,7 @@ from app.supervisor import Supervisor, until_one_ends
 from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import routes as telegram_routes
 from core import outbox
+from core.advisory_locks import AdvisoryLocks
 from core.callbacks import CallbackFlow
 from core.calls import CallSessions
 from core.catalogue import load_catalogue
@@ -34,11 +35,12 @@ from core.events import EventBus
 from core.files import ChannelFiles
 from core.hours import load_business_hours
 from core.kinds import LiveEventKind
-from core.locks import KeyedLocks
+from core.locks import CustomerLocks, KeyedLocks
 from core.messages import SystemMessages, load_system_messages
 from core.migrate import upgrade_async
 from core.privacy import purge_older_than
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, DbSettings, Settings
+from core.sqlite_owner import own_sqlite_database
 from core.survey import SurveyAnswers
 from core.sweeps import QueueSweeps
 from core.waiting import WaitingCustomers
@@ -61,6 +63,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Before anything opens the database: a second app process on one SQLite file stops here.
+        with own_sqlite_database(settings.db.url):
+            async with serve(app):
+                yield
+
+    @asynccontextmanager
+    async def serve(app: FastAPI) -> AsyncIterator[None]:
         await upgrade_async(settings.db.url)
         engine = create_engine(settings.db)
         sessions = create_session_factory(engine)
@@ -68,7 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
         messages = load_system_messages(SYSTEM_MESSAGES, settings.default_language)
         app.state.bus = bus = EventBus()
         app.state.db_sessions = sessions
-        _build_core(app, settings, sessions, rasa, messages)
+        _build_core(app, settings, sessions, rasa, messages, _customer_locks(engine, settings.db))
         _build_handoff(
             app, settings, sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite"
         )
@@ -156,11 +165,10 @@ def _build_core(
     sessions: async_sessionmaker[AsyncSession],
     rasa: RasaClient,
     messages: SystemMessages,
+    customer_locks: CustomerLocks,
 ) -> None:
     """The conversation core's use cases, one object each, on `app.state`."""
     bus, hours = app.state.bus, load_business_hours(settings.hours_path)
-    # One customer's turns and the start of their call never interleave.
-    customer_locks = KeyedLocks()
     app.state.escalation = escalation = Escalation(sessions, rasa, bus)
     app.state.waiting = waiting = WaitingCustomers(sessions, rasa, messages, bus)
     app.state.callbacks = callbacks = CallbackFlow(
@@ -186,6 +194,14 @@ def _build_core(
         sessions, bus, customer_locks=customer_locks, session_idle_minutes=settings.session_idle_minutes
     )
     app.state.sweeps = QueueSweeps(sessions, messages, bus, waiting, callbacks)
+
+
+def _customer_locks(engine: AsyncEngine, db: DbSettings) -> CustomerLocks:
+    """One customer's turns and the start of their call never interleave: within this process on
+    SQLite (it serves one app process), across every app process on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        return KeyedLocks()
+    return AdvisoryLocks.for_pool(engine, db)
 
 
 def _build_handoff(

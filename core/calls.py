@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import lifecycle, outbox
 from core.events import EventBus
 from core.kinds import Direction, MessageAuthor, SessionEventKind
-from core.locks import KeyedLocks
+from core.locks import CustomerLocks
 from core.models import utcnow
 from core.repo.customers import fill_customer_card, get_or_create_customer
 from core.repo.sessions import add_message, customer_and_open_session, is_idle, open_session
@@ -23,7 +23,7 @@ class CallSessions:
         sessions: async_sessionmaker[AsyncSession],
         bus: EventBus,
         *,
-        customer_locks: KeyedLocks,
+        customer_locks: CustomerLocks,
         session_idle_minutes: int,
     ) -> None:
         self._sessions = sessions

@@ -18,7 +18,7 @@ from core.events import EventBus
 from core.hours import ALWAYS_OPEN, BusinessHours
 from core.kinds import Direction, MessageAuthor, Topic
 from core.language import detect_language
-from core.locks import KeyedLocks
+from core.locks import CustomerLocks
 from core.messages import SystemMessages
 from core.models import ConversationSession, Message, SessionState, utcnow
 from core.repo.customers import get_or_create_customer
@@ -59,7 +59,7 @@ class ConversationService:
         waiting: WaitingCustomers,
         callbacks: CallbackFlow,
         survey: SurveyAnswers,
-        customer_locks: KeyedLocks,
+        customer_locks: CustomerLocks,
         max_text_length: int,
         session_idle_minutes: int,
         bus: EventBus,

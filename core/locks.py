@@ -1,10 +1,18 @@
-"""Per-key asyncio locks that vanish when nobody holds them, so memory stays flat."""
+"""Per-customer locks: what they promise (CustomerLocks) and the in-process kind (KeyedLocks)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+
+class CustomerLocks(Protocol):
+    """One customer's turns (and the start of their call) never interleave; other customers' do.
+    KeyedLocks keeps that within one process (SQLite); core.advisory_locks across processes."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]: ...
 
 
 class KeyedLocks:
