@@ -38,6 +38,7 @@ from core.kinds import LiveEventKind
 from core.locks import CustomerLocks, KeyedLocks
 from core.messages import SystemMessages, load_system_messages
 from core.migrate import upgrade_async
+from core.outbox_listener import OutboxListener
 from core.privacy import purge_older_than
 from core.settings import PROJECT_ROOT, DbSettings, Settings
 from core.sqlite_owner import own_sqlite_database
@@ -75,7 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
         sessions = create_session_factory(engine)
         rasa = RasaClient(settings.rasa)
         messages = load_system_messages(SYSTEM_MESSAGES, settings.default_language)
-        app.state.bus = bus = EventBus()
+        # On PostgreSQL every process hears every process's stored events through its listener.
+        app.state.bus = bus = EventBus(fed_by_listener=engine.dialect.name == "postgresql")
         app.state.db_sessions = sessions
         _build_core(app, settings, sessions, rasa, messages, _customer_locks(engine, settings.db))
         _build_handoff(
@@ -83,6 +85,10 @@ def create_app(settings: Settings) -> FastAPI:
         )
         sweeps, auto_offers, conversations = app.state.sweeps, app.state.auto_offers, app.state.conversations
         app.state.supervisor = supervisor = Supervisor()
+        if bus.fed_by_listener:
+            listener = OutboxListener(settings.db.url, bus)
+            await listener.start()  # a database that refuses it stops the app's start
+            supervisor.start("outbox-listener", listener.run)
         supervisor.start("queue-sweeper", lambda: _sweep_queue(sweeps, settings))
         keep_events = timedelta(hours=settings.live_event_retention_hours)
         supervisor.start("outbox-prune", lambda: outbox.prune_periodically(sessions, keep_events))

@@ -1,5 +1,6 @@
 """A console whose live stream drops gets what it missed when it reconnects, in order, exactly once;
 one that was away too long (or names an id the stream never sent) is told to reload its lists.
+On PostgreSQL, a console hears what happens through any app process.
 
 The app runs behind a real HTTP server, and the console reads Server-Sent Events as a browser does."""
 
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,11 +25,17 @@ from core import outbox
 from core.events import LiveEvent
 from core.kinds import LiveEventKind
 from core.models import OutboxEvent, utcnow
-from core.settings import Settings
+from core.settings import DbSettings, RasaSettings, Settings
 from handoff.operators import save_operator
 from handoff.routes import live
 from tests.chat import Customer
-from tests.support import free_port
+from tests.support import (
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+    postgres_available,
+    require,
+)
 
 Event = tuple[int | None, str, dict[str, Any]]  # (id, kind, data) as the console reads them
 
@@ -126,8 +134,31 @@ async def console(
 
 
 @pytest.fixture
-async def front_line(settings_without_bot: Settings) -> AsyncIterator[FrontLine]:
-    async with serving(settings_without_bot) as running:
+def postgres_settings() -> Iterator[Settings]:
+    """The app on a scratch PostgreSQL database, with no bot."""
+    require(postgres_available(), "PostgreSQL on 127.0.0.1:5432")
+    name = f"frontline_live_{os.getpid()}"
+    url = create_postgres_database(name)
+    try:
+        yield Settings(
+            db=DbSettings(url=url),
+            rasa=RasaSettings(url=f"http://127.0.0.1:{free_port()}", connect_retries=0),
+        )
+    finally:
+        drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def live_settings(request: pytest.FixtureRequest, settings_without_bot: Settings) -> Settings:
+    """On PostgreSQL the stream hears even the app's own events through its outbox listener."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_settings")  # type: ignore[no-any-return]
+    return settings_without_bot
+
+
+@pytest.fixture
+async def front_line(live_settings: Settings) -> AsyncIterator[FrontLine]:
+    async with serving(live_settings) as running:
         yield running
 
 
@@ -223,3 +254,33 @@ async def test_a_console_away_too_long_is_told_to_reload(
         await front_line.say("web:sara", "hello?")
         after = await stream.next()  # live events carry on after the reload
         assert after[1] == "message" and after[2]["message"]["text"] == "hello?"
+
+
+@pytest.mark.postgres
+async def test_a_console_hears_what_happens_through_another_app_process(postgres_settings: Settings) -> None:
+    """Two app processes on one database: each console hears every event once, in id order,
+    whichever process the customer or the operator went through."""
+    async with (
+        serving(postgres_settings) as a,
+        serving(postgres_settings) as b,
+        console(b) as on_b,
+        console(a) as on_a,
+    ):
+        queued = await a.say("web:nadia", "I need a person")
+        assert queued["state"] == "queued"
+        stored = await a.stored()
+        assert await on_b.take(len(stored)) == stored
+
+        ticket_id = next(data["ticket_id"] for _, kind, data in stored if kind == "ticket_queued")
+        await b.operator(f"/tickets/{ticket_id}/claim")
+        await b.operator(f"/tickets/{ticket_id}/messages", {"text": "Hello, I am Anna"})
+        heard_on_a = await on_a.take(len(await a.stored()))
+        assert heard_on_a == await a.stored()
+        assert heard_on_a[len(stored)][1] == "ticket_claimed"
+
+        # B's console, after the events A's customer caused, hears B's own operator's and then
+        # A's customer's again, each once: no copy of its own process's events.
+        await a.say("web:nadia", "thank you")
+        rest = (await b.stored())[len(stored) :]
+        assert await on_b.take(len(rest)) == rest
+        assert rest[-1][2]["message"]["text"] == "thank you"
