@@ -110,7 +110,7 @@ class ConversationService:
         the replies it missed, and the turn is neither stored nor answered twice. A turn stored
         but never answered (the process stopped in between) is answered now."""
         client_id = turn.metadata.get(CLIENT_MESSAGE_ID)
-        if not client_id:
+        if not client_id or turn.first_delivery:
             return None
         async with self._sessions() as db:
             found = await answered_turn(db, turn.customer_key, str(client_id))

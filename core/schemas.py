@@ -33,6 +33,9 @@ class InboundTurn:
     # None when it does not know: the core then reads it from the text.
     language: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The channel knows this is the turn's first delivery (a Telegram update stored just now for the
+    # first time): the core skips looking for a stored copy under its client message id.
+    first_delivery: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot
@@ -86,7 +87,7 @@ class UpdateHandler:
             return None  # groups and channels are not customer conversations
         chat_id = message.chat.id
         await self._chats.ensure(chat_id, customer_key(user))
-        turn = self._turn(user, "", raw, chat_id, message_turn_id(chat_id, message.message_id))
+        turn = self._turn(user, "", raw, chat_id, message_turn_id(chat_id, message.message_id), again)
         # A text the core stored but never answered (stopped in between) goes to it again: the
         # core answers it once. Files and contacts are acknowledged as they are stored.
         if again and await self._core_has(turn, unless_unanswered=message.text is not None):
@@ -150,7 +151,7 @@ class UpdateHandler:
     async def _on_callback(self, query: CallbackQuery, raw: dict[str, Any], again: bool) -> int | None:
         user = query.from_user
         chat_id = query.message.chat.id if query.message is not None else user.id
-        turn = self._turn(user, "", raw, chat_id, f"tg:press:{query.id}")
+        turn = self._turn(user, "", raw, chat_id, f"tg:press:{query.id}", again)
         if again and await self._core_has(turn):
             return chat_id
         async with self._sessions() as db:
@@ -196,13 +197,18 @@ class UpdateHandler:
         logger.info("telegram turn already with the core update_id=%s", update_id)
         return True
 
-    def _turn(self, user: User, text: str, raw: dict[str, Any], chat_id: int, turn_id: str) -> InboundTurn:
-        """`turn_id` names what the customer did (a message, a press) once, whatever update carried it."""
+    def _turn(
+        self, user: User, text: str, raw: dict[str, Any], chat_id: int, turn_id: str, again: bool
+    ) -> InboundTurn:
+        """`turn_id` names what the customer did (a message, a press) once, whatever update carried
+        it. An update handled for the first time is new to the core too (the inbox stored it just
+        now; Telegram keeps an update's id when it delivers it again), so the core does not look."""
         return InboundTurn(
             customer_key=customer_key(user),
             channel=CHANNEL,
             text=text,
             language=language_of(user, self._default_language),
+            first_delivery=not again,
             metadata={
                 "telegram": {
                     "update_id": raw["update_id"],
@@ -225,4 +231,4 @@ def message_id_of(raw: dict[str, Any]) -> int | None:
 
 def _with_text(turn: InboundTurn, text: str, *, media: dict[str, Any] | None = None) -> InboundTurn:
     metadata = {**turn.metadata, "media": media} if media is not None else turn.metadata
-    return InboundTurn(turn.customer_key, turn.channel, text, turn.language, metadata)
+    return replace(turn, text=text, metadata=metadata)
