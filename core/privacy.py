@@ -1,8 +1,7 @@
 """A customer's personal data: export it, erase it (a data-subject request), and purge what is old.
 
-    .venv/bin/python -m core.privacy export <customer key>      # JSON on stdout
-    .venv/bin/python -m core.privacy erase <customer key> --yes
-    .venv/bin/python -m core.privacy purge --days 90
+Run from the command line as `python -m app.privacy` (app/privacy.py), which registers every
+channel first.
 
 A customer key is channel-namespaced, as the operator card shows it: "web:<id>", "tg:<user id>",
 "tel:+<number>". Orders are business records: erasing a customer anonymises theirs (name, phone,
@@ -11,23 +10,18 @@ store: a purge or an erasure there is Rasa's (see the README).
 
 What a channel keeps in tables of its own (Telegram's chats and raw updates, web chat tokens) it
 registers here as `ChannelData`; the core names no channel. The app registers every channel
-(app/channel_data.py), and so does this command, which runs without the app.
+(app/channel_data.py), and so does the command, which runs without the app.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import importlib
-import json
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, inspect, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core import outbox
 from core.models import (
@@ -43,9 +37,6 @@ from core.models import (
 )
 
 ERASED = "[erased]"
-# Where the app registers every channel's data; imported by name when this command runs without
-# the app, since the core imports no channel and no composition root.
-CHANNEL_DATA_MODULE = "app.channel_data"
 
 
 @dataclass(frozen=True)
@@ -196,61 +187,3 @@ def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-# --- command line ------------------------------------------------------------------------------
-
-
-async def _run(args: argparse.Namespace) -> int:
-    from core.db import create_engine, create_session_factory
-    from core.settings import get_settings
-
-    importlib.import_module(CHANNEL_DATA_MODULE).register_channels()
-    engine = create_engine(get_settings().db)
-    sessions: async_sessionmaker[AsyncSession] = create_session_factory(engine)
-    try:
-        async with sessions() as db, db.begin():
-            if args.command == "export":
-                found = await export_customer(db, args.customer)
-                if found is None:
-                    print(f"no customer {args.customer!r}", file=sys.stderr)
-                    return 1
-                print(json.dumps(found, ensure_ascii=False, indent=2))
-            elif args.command == "erase":
-                erased = await erase_customer(db, args.customer)
-                if erased is None:
-                    print(f"no customer {args.customer!r}", file=sys.stderr)
-                    return 1
-                print(f"erased {args.customer}: {erased.sessions} sessions, {erased.messages} messages; "
-                      f"{erased.orders_anonymised} orders anonymised")  # fmt: skip
-            else:
-                print(json.dumps(await purge_older_than(db, args.days)))
-    finally:
-        await engine.dispose()
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.privacy", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("export", help="print everything stored about a customer").add_argument("customer")
-    erase = commands.add_parser("erase", help="delete a customer's data, anonymise their orders")
-    erase.add_argument("customer")
-    erase.add_argument("--yes", action="store_true", help="really erase (it cannot be undone)")
-    purge = commands.add_parser("purge", help="delete transcripts and cards of contacts closed long ago")
-    purge.add_argument("--days", type=int, required=True)
-    args = parser.parse_args(argv)
-    if args.command == "erase" and not args.yes:
-        print("erasing cannot be undone: add --yes", file=sys.stderr)
-        return 2
-    if args.command == "purge" and args.days < 1:
-        print("--days must be at least 1", file=sys.stderr)
-        return 2
-    return asyncio.run(_run(args))
-
-
-if __name__ == "__main__":
-    # Run as `core.privacy`, the module channels register with, not as a second copy in `__main__`.
-    from core import privacy
-
-    sys.exit(privacy.main())

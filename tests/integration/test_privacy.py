@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.channel_data import register_channels
 from app.chat_credentials import WebChatCredential
+from app.privacy import main
 from bot.telegram.models import TelegramChat, TelegramUpdate
 from core.db import create_engine, create_session_factory
 from core.migrate import upgrade_async
@@ -25,7 +26,6 @@ from core.privacy import (
     ChannelData,
     erase_customer,
     export_customer,
-    main,
     purge_older_than,
 )
 from core.settings import PROJECT_ROOT, DbSettings
@@ -126,7 +126,7 @@ def db_url(tmp_path: Path) -> str:
 @pytest.fixture
 async def db_sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A migrated database with every table (the core's and the channels'), and no app around it:
-    the channels are registered as `python -m core.privacy` registers them."""
+    the channels are registered as `python -m app.privacy` registers them."""
     url = db_url
     register_channels()
     await upgrade_async(url)
@@ -222,7 +222,7 @@ async def test_the_command_erases_telegram_data_without_the_app(
         db.add(Customer(key="tg:111", full_name="Anna"))
         db.add(TelegramChat(chat_id=111, customer_key="tg:111"))
         db.add(_update(111, 111, "Anna", "handled", days_ago=0))
-    command = [sys.executable, "-m", "core.privacy", "erase", "tg:111", "--yes"]
+    command = [sys.executable, "-m", "app.privacy", "erase", "tg:111", "--yes"]
     env = {**os.environ, "FRONTLINE_DB__URL": db_url}
     done = await asyncio.to_thread(
         subprocess.run, command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
