@@ -313,13 +313,16 @@ async def test_metrics_of_an_empty_database_are_nan(http: httpx.AsyncClient) -> 
 
 
 async def test_metrics_need_their_token_and_are_off_without_one(
-    http: httpx.AsyncClient, settings: Settings
+    http: httpx.AsyncClient, settings: Settings, tmp_path: Path
 ) -> None:
     assert (await http.get("/metrics")).status_code == 401
     assert (await http.get("/metrics", headers={"Authorization": "Bearer guess"})).status_code == 401
     auth, _ = await log_in(http)
     assert (await http.get("/metrics", headers=auth)).status_code == 401  # an operator's token is not it
-    app = create_app(settings)  # no FRONTLINE_METRICS_TOKEN
+    # No FRONTLINE_METRICS_TOKEN; a database of its own, since one app process serves a SQLite file.
+    app = create_app(
+        settings.model_copy(update={"db": DbSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'off.db'}")})
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://front.line") as client:
