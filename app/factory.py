@@ -35,6 +35,7 @@ from core.events import EventBus
 from core.files import ChannelFiles
 from core.hours import load_business_hours
 from core.kinds import LiveEventKind
+from core.lease import AdvisoryLease, AlwaysHeld, Lease
 from core.locks import CustomerLocks, KeyedLocks
 from core.messages import SystemMessages, load_system_messages
 from core.migrate import upgrade_async
@@ -89,13 +90,20 @@ def create_app(settings: Settings) -> FastAPI:
             listener = OutboxListener(settings.db.url, bus)
             await listener.start()  # a database that refuses it stops the app's start
             supervisor.start("outbox-listener", listener.run)
-        supervisor.start("queue-sweeper", lambda: _sweep_queue(sweeps, settings))
+        # Work one process does for all: each runs while this process holds the lease, and waits meanwhile.
+        app.state.lease = lease = _singleton_lease(engine, settings.db)
+        supervisor.start("singleton-lease", lease.keep)
+
+        def singleton(name: str, run: Callable[[], Awaitable[None]]) -> None:
+            supervisor.start(name, lambda: lease.while_held(run))
+
+        singleton("queue-sweeper", lambda: _sweep_queue(sweeps, settings))
         keep_events = timedelta(hours=settings.live_event_retention_hours)
-        supervisor.start("outbox-prune", lambda: outbox.prune_periodically(sessions, keep_events))
+        singleton("outbox-prune", lambda: outbox.prune_periodically(sessions, keep_events))
         if settings.auto_offer:
-            supervisor.start("auto-offer", lambda: _dispatch_offers(auto_offers, bus, settings))
+            singleton("auto-offer", lambda: _dispatch_offers(auto_offers, bus, settings))
         if settings.retention_days:
-            supervisor.start("privacy-purge", lambda: _purge_daily(sessions, settings.retention_days))
+            singleton("privacy-purge", lambda: _purge_daily(sessions, settings.retention_days))
         app.state.telegram = None
         # What operators open from each channel: the handoff side sees only the ChannelFiles interface.
         channel_files: dict[str, ChannelFiles] = {}
@@ -109,7 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
 
             async def start_telegram() -> TelegramChannel:
                 return await start_channel(
-                    settings.telegram, sessions, conversations, messages, bus,
+                    settings.telegram, sessions, conversations, messages, bus, lease,
                     default_language=settings.default_language,
                 )  # fmt: skip
 
@@ -155,12 +163,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     async def read_health(request: Request) -> JSONResponse:
-        """200 when every background task runs; 503 naming those that are restarting or dead."""
+        """200 when every background task runs; 503 naming those that are restarting or dead. Either
+        says which process runs the singleton work (a process waiting for it is healthy)."""
         supervisor: Supervisor | None = getattr(request.app.state, "supervisor", None)
+        lease: Lease | None = getattr(request.app.state, "lease", None)
         unhealthy = supervisor.unhealthy() if supervisor else {}
+        singletons = {"singletons": lease.holder} if lease else {}
         if unhealthy:
-            return JSONResponse(status_code=503, content={"status": "degraded", "tasks": unhealthy})
-        return JSONResponse({"status": "ok"})
+            content = {"status": "degraded", "tasks": unhealthy, **singletons}
+            return JSONResponse(status_code=503, content=content)
+        return JSONResponse({"status": "ok", **singletons})
 
     return app
 
@@ -208,6 +220,13 @@ def _customer_locks(engine: AsyncEngine, db: DbSettings) -> CustomerLocks:
     if engine.dialect.name == "sqlite":
         return KeyedLocks()
     return AdvisoryLocks.for_pool(engine, db)
+
+
+def _singleton_lease(engine: AsyncEngine, db: DbSettings) -> Lease:
+    """On PostgreSQL the app processes take turns at the singleton work; SQLite serves one process."""
+    if engine.dialect.name == "sqlite":
+        return AlwaysHeld()
+    return AdvisoryLease(db.url)
 
 
 def _build_handoff(

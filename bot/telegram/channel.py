@@ -29,6 +29,7 @@ from bot.telegram.workers import ChatWorkers
 from core.conversation import ConversationService
 from core.events import EventBus, LiveEvent
 from core.kinds import Direction, LiveEventKind, MessageAuthor
+from core.lease import Lease
 from core.messages import SystemMessages
 from core.models import Message
 from core.schemas import Button
@@ -62,10 +63,12 @@ class TelegramChannel:
         conversations: ConversationService,
         messages: SystemMessages,
         bus: EventBus,
+        lease: Lease,
         *,
         default_language: str = "en",
     ) -> None:
         self.settings = settings
+        self._lease = lease
         self.bot = bot
         self._sessions = sessions
         self._conversations = conversations
@@ -81,30 +84,53 @@ class TelegramChannel:
         self._chat_of_session: dict[int, int | None] = {}
 
     async def start(self) -> None:
-        """Resume what a previous run left, then start receiving."""
-        relay_ready = asyncio.Event()
-        self._spawn(self._relay(relay_ready), "telegram-relay")
-        await relay_ready.wait()
-        for stored in await store.pending_updates(self._sessions):
-            self._submit(stored)
-        for chat_id in await store.chats_with_backlog(self._sessions):
-            self._workers.submit(chat_id, lambda c=chat_id: self.flush(c))
-        self._spawn(self._sweep_backlog(), "telegram-backlog")
-        if self.settings.mode == "polling":
-            self._spawn(poll_updates(self.bot, self.accept, self.settings.poll_timeout), "telegram-polling")
-        elif self.settings.webhook_url:
-            await self.bot.set_webhook(
-                self.settings.webhook_url,
-                secret_token=self.settings.webhook_secret.get_secret_value(),
-                allowed_updates=ALLOWED_UPDATES,
-            )
+        """Every app process runs the channel: it handles the updates it receives and sends their
+        replies, and operators open files through its bot. What must happen once for all (receiving
+        by long polling, the relay, the backlog) runs in the process holding the lease (`_lead`)."""
+        if self.settings.mode == "webhook":
+            # Any process receives updates here: each resumes what it left unhandled.
+            for stored in await store.pending_updates(self._sessions):
+                self._submit(stored)
+            if self.settings.webhook_url:
+                await self.bot.set_webhook(
+                    self.settings.webhook_url,
+                    secret_token=self.settings.webhook_secret.get_secret_value(),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+        self._spawn(self._lease.while_held(self._lead), "telegram-lead")
         logger.info("telegram channel started mode=%s", self.settings.mode)
 
     @property
     def loops(self) -> tuple[asyncio.Task[None], ...]:
-        """The channel's running loops (polling or webhook relay, backlog): the app restarts the
-        channel when one ends."""
+        """The channel's running loops: the app restarts the channel when one ends."""
         return tuple(self._tasks)
+
+    async def _lead(self) -> None:
+        """The lease holder's part: operator messages relayed live (every process hears every event,
+        so one relays them, or a chat would get them once per process), the backlog, and with long
+        polling receiving itself (two pollers would take each other's getUpdates) after resuming
+        what the previous holder left. Ends (raises) when one of its loops ends."""
+        relay_ready = asyncio.Event()
+        loops = [asyncio.create_task(self._relay(relay_ready), name="telegram-relay")]
+        try:
+            await relay_ready.wait()
+            if self.settings.mode == "polling":
+                for stored in await store.pending_updates(self._sessions):
+                    self._submit(stored)
+            for chat_id in await store.chats_with_backlog(self._sessions):
+                self._workers.submit(chat_id, lambda c=chat_id: self.flush(c))
+            loops.append(asyncio.create_task(self._sweep_backlog(), name="telegram-backlog"))
+            if self.settings.mode == "polling":
+                polling = poll_updates(self.bot, self.accept, self.settings.poll_timeout)
+                loops.append(asyncio.create_task(polling, name="telegram-polling"))
+            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
+            ended = done.pop()
+            ended.result()  # its error, if it failed
+            raise RuntimeError(f"{ended.get_name()} ended")
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -240,12 +266,13 @@ async def start_channel(
     conversations: ConversationService,
     messages: SystemMessages,
     bus: EventBus,
+    lease: Lease,
     *,
     default_language: str,
 ) -> TelegramChannel:
     """The channel, started: called by the app's lifespan when a bot token is configured."""
     channel = TelegramChannel(
-        settings, create_bot(settings), sessions, conversations, messages, bus,
+        settings, create_bot(settings), sessions, conversations, messages, bus, lease,
         default_language=default_language,
     )  # fmt: skip
     await channel.start()

@@ -31,7 +31,8 @@ async def _until(front_line: FrontLine, status: int) -> dict[str, object]:
 
 
 async def test_the_app_starts_healthy_with_its_background_tasks(front_line_without_bot: FrontLine) -> None:
-    assert await _health(front_line_without_bot) == (200, {"status": "ok"})
+    # One app process per SQLite database: it runs the singleton work (sweeps, offers) itself.
+    assert await _health(front_line_without_bot) == (200, {"status": "ok", "singletons": "this process"})
 
 
 async def test_a_failing_task_is_logged_restarted_and_reported_until_it_runs_again(
@@ -51,13 +52,13 @@ async def test_a_failing_task_is_logged_restarted_and_reported_until_it_runs_aga
     front_line_without_bot.app.state.supervisor.start("stock-sync", stock_sync)
 
     body = await _until(front_line_without_bot, 503)
-    assert body == {"status": "degraded", "tasks": {"stock-sync": "restarting"}}
+    assert body == {"status": "degraded", "tasks": {"stock-sync": "restarting"}, "singletons": "this process"}
     failure = next(r for r in caplog.records if "stock-sync" in r.getMessage())
     assert failure.exc_info is not None
     assert "stock database went away" in caplog.text and "Traceback" in caplog.text
 
     healed.set()
-    assert await _until(front_line_without_bot, 200) == {"status": "ok"}
+    assert await _until(front_line_without_bot, 200) == {"status": "ok", "singletons": "this process"}
     assert runs >= 2  # restarted, not just reported
 
 
