@@ -91,6 +91,49 @@ class AlwaysHeld:
         await work()
 
 
+class Tenures:
+    """This process's holdings of a lease, one after another: work runs during each and is cancelled
+    when it ends."""
+
+    def __init__(self) -> None:
+        self._current: asyncio.Event | None = None  # while held: set when the holding ends
+        self._granted = asyncio.Event()
+
+    @property
+    def held(self) -> bool:
+        return self._current is not None
+
+    def begin(self) -> None:
+        if self._current is None:
+            self._current = asyncio.Event()
+            self._granted.set()
+
+    def end(self) -> bool:
+        """Ends the holding; False if there was none."""
+        current, self._current = self._current, None
+        self._granted.clear()
+        if current is None:
+            return False
+        current.set()
+        return True
+
+    async def while_held(self, work: Run) -> None:
+        while True:
+            while self._current is None:
+                await self._granted.wait()
+            working = asyncio.create_task(work())
+            ending = asyncio.create_task(self._current.wait())
+            try:
+                await asyncio.wait({working, ending}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ending.cancel()
+                if not working.done():
+                    working.cancel()
+                    await asyncio.gather(working, return_exceptions=True)
+            if not working.cancelled():
+                return working.result()  # the work ended on its own (or failed): the caller's concern
+
+
 class AdvisoryLease:
     """The lease across every app process on one PostgreSQL database."""
 
@@ -113,13 +156,12 @@ class AdvisoryLease:
         self._query_timeout = query_timeout_s
         self._conn: asyncpg.Connection | None = None
         self._closed = asyncio.Event()  # the connection closed (the server ended it, say)
-        self._tenure: asyncio.Event | None = None  # while held: set when the holding ends
-        self._granted = asyncio.Event()
+        self._tenures = Tenures()
         self._seen_holder = "unknown"
 
     @property
     def held(self) -> bool:
-        return self._tenure is not None
+        return self._tenures.held
 
     @property
     def holder(self) -> str:
@@ -144,24 +186,7 @@ class AdvisoryLease:
             await self._close()
 
     async def while_held(self, work: Run) -> None:
-        while True:
-            tenure = await self._next_tenure()
-            working = asyncio.create_task(work())
-            ending = asyncio.create_task(tenure.wait())
-            try:
-                await asyncio.wait({working, ending}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                ending.cancel()
-                if not working.done():
-                    working.cancel()
-                    await asyncio.gather(working, return_exceptions=True)
-            if not working.cancelled():
-                return working.result()  # the work ended on its own (or failed): the caller's concern
-
-    async def _next_tenure(self) -> asyncio.Event:
-        while self._tenure is None:
-            await self._granted.wait()
-        return self._tenure
+        await self._tenures.while_held(work)
 
     async def _connect(self) -> None:
         conn = await asyncpg.connect(
@@ -199,15 +224,11 @@ class AdvisoryLease:
                 self._begin_tenure()
 
     def _begin_tenure(self) -> None:
-        self._tenure = asyncio.Event()
-        self._granted.set()
+        self._tenures.begin()
         logger.info("lease held by this process (%s): singleton work starts", self.identity)
 
     def _end_tenure(self) -> None:
-        tenure, self._tenure = self._tenure, None
-        self._granted.clear()
-        if tenure is not None:
-            tenure.set()
+        if self._tenures.end():
             self._seen_holder = "unknown"
             logger.warning("lease lost by this process (%s): singleton work stopped", self.identity)
 
