@@ -15,6 +15,7 @@ import httpx
 
 from core.errors import DialogueUnavailable
 from core.rasa_auth import RasaAuth
+from core.rasa_servers import ranked
 from core.settings import RasaSettings
 
 logger = logging.getLogger(__name__)
@@ -30,13 +31,14 @@ _RESETS = frozenset({"session_started", "restart"})
 
 
 class RasaClient:
-    """One pooled HTTP client per process; every failure becomes DialogueUnavailable."""
+    """One pooled HTTP client per process for every Rasa server; each conversation goes to its own
+    server (see core/rasa_servers.py) and every failure becomes DialogueUnavailable."""
 
     def __init__(self, settings: RasaSettings, client: httpx.AsyncClient | None = None) -> None:
         self._settings = settings
+        self._servers = settings.servers
         timeout = httpx.Timeout(settings.reply_timeout, connect=settings.connect_timeout)
         self._http = client or httpx.AsyncClient(
-            base_url=settings.url,
             timeout=timeout,
             limits=httpx.Limits(max_connections=200),
             auth=RasaAuth(settings.token.get_secret_value()),
@@ -53,7 +55,10 @@ class RasaClient:
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """The bot's replies to one customer turn; an empty list is a failure (Rasa hides errors so)."""
         body = {"sender": sender_id, "message": text, "metadata": metadata}
-        response = await self._post_once("/webhooks/rest/webhook", body)
+        rounds = self._settings.connect_retries + 1
+        response = await self._request(
+            "POST", sender_id, "/webhooks/rest/webhook", "Rasa failed", body, rounds
+        )
         replies = _json(response, "reply")
         if not isinstance(replies, list) or not replies:
             raise DialogueUnavailable("Rasa answered without any reply")
@@ -64,11 +69,7 @@ class RasaClient:
     async def tracker(self, sender_id: str) -> dict[str, Any]:
         """The full Rasa tracker (slots, events with intent confidences)."""
         path = f"/conversations/{quote(sender_id, safe=SENDER_SAFE)}/tracker"
-        try:
-            response = await self._http.get(path)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise DialogueUnavailable(f"tracker: {_kind(exc)}") from exc
+        response = await self._request("GET", sender_id, path, "tracker")
         tracker = _json(response, "tracker")
         if not _is_tracker(tracker):
             raise DialogueUnavailable("tracker: not in Rasa's format")
@@ -77,11 +78,7 @@ class RasaClient:
     async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events (for example `resume`) to a conversation's tracker."""
         path = f"/conversations/{quote(sender_id, safe=SENDER_SAFE)}/tracker/events"
-        try:
-            response = await self._http.post(path, json=events)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise DialogueUnavailable(f"events not appended: {_kind(exc)}") from exc
+        await self._request("POST", sender_id, path, "events not appended", events)
 
     async def resume(self, sender_id: str) -> None:
         """Hand a paused conversation back to the bot, which keeps its slots and form progress.
@@ -102,22 +99,28 @@ class RasaClient:
         await self.append_events(new_sender_id, events)
         return True
 
-    async def _post_once(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        """POST, retried only when the connection was refused: the message surely never arrived."""
-        attempts = self._settings.connect_retries + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                response = await self._http.post(path, json=body)
-                response.raise_for_status()
-                return response
-            except httpx.ConnectError as exc:
-                if attempt == attempts:
-                    raise DialogueUnavailable(f"Rasa unreachable: {_kind(exc)}") from exc
-                await asyncio.sleep(CONNECT_RETRY_DELAY_S * attempt)
-            except httpx.HTTPError as exc:
-                # A timeout or a 5xx may come after Rasa handled the message: never resend it.
-                raise DialogueUnavailable(f"Rasa failed: {_kind(exc)}") from exc
-        raise DialogueUnavailable("unreachable")  # pragma: no cover - loop always returns or raises
+    async def _request(
+        self, method: str, sender_id: str, path: str, what: str, body: Any = None, rounds: int = 1
+    ) -> httpx.Response:
+        """The conversation's own server answers; one that refuses the connection hands the request
+        to the next in its ranking, and `rounds` times through them all with a pause in between.
+        Only a refused connection moves on: the request surely never arrived. A timeout or a 5xx may
+        come after Rasa handled it, so it is never sent again, to this server or another."""
+        servers = ranked(self._servers, sender_id)
+        refused = httpx.ConnectError("no Rasa server configured")
+        for round_ in range(1, rounds + 1):
+            for server in servers:
+                try:
+                    response = await self._http.request(method, server + path, json=body)
+                    response.raise_for_status()
+                    return response
+                except httpx.ConnectError as exc:
+                    refused = exc
+                except httpx.HTTPError as exc:
+                    raise DialogueUnavailable(f"{what}: {_kind(exc)}") from exc
+            if round_ < rounds:
+                await asyncio.sleep(CONNECT_RETRY_DELAY_S * round_)
+        raise DialogueUnavailable(f"Rasa unreachable: {_kind(refused)}") from refused
 
 
 def carried_events(tracker: dict[str, Any], turns: int) -> list[dict[str, Any]] | None:

@@ -22,6 +22,9 @@ class DbSettings(BaseModel):
 
 class RasaSettings(BaseModel):
     url: str = "http://127.0.0.1:5005"
+    # Several Rasa servers sharing one tracker store, each conversation kept to one, as a JSON list:
+    # FRONTLINE_RASA__URLS='["http://127.0.0.1:5005","http://127.0.0.1:5006"]'. Empty: `url` alone.
+    urls: list[str] = Field(default_factory=list)
     token: SecretStr = SecretStr("")
     connect_timeout: float = 2.0
     # A turn that takes longer than this is treated as a bot failure: holding reply + operator.
@@ -35,6 +38,14 @@ class RasaSettings(BaseModel):
     # Rasa's cost per turn grows with the tracker's length: after this many customer turns a session
     # moves to a fresh Rasa conversation that carries its slots, form and latest turns (0: never).
     rollover_turns: int = Field(30, ge=0)
+    # Rasa's lock store while several servers share the trackers (one server locks in memory):
+    # redis://[:password@]host:port/db.
+    lock_store_url: SecretStr = SecretStr("redis://127.0.0.1:6379/1")
+
+    @property
+    def servers(self) -> list[str]:
+        """Every Rasa server's base URL, without a trailing slash."""
+        return [url.rstrip("/") for url in self.urls or [self.url]]
 
 
 class ActionsSettings(BaseModel):
