@@ -1,6 +1,7 @@
 """Starts and stops the whole front line: Rasa server, action server and the web app.
 
 `python -m app.launcher serve` keeps them in the foreground; `run` adds a terminal chat.
+`--rasa-servers M` starts M Rasa servers on one tracker store and spreads conversations over them.
 Ctrl-C (or SIGTERM, SIGHUP) stops every process it started; a second one makes it kill them now.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -22,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from sqlalchemy.engine import URL, make_url
@@ -39,6 +41,9 @@ STOP_GRACE_S = 10.0
 STOP_POLL_S = 0.1
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TRACKER_URL_VARIABLE = "FRONTLINE_RASA_TRACKER_URL"  # endpoints.yml reads it
+# endpoints.yml reads Rasa's lock store from these: its type, then Redis's host, port, db and password.
+LOCK_STORE_VARIABLES = ("TYPE", "HOST", "PORT", "DB", "PASSWORD")
+LOCK_STORE_PREFIX = "FRONTLINE_RASA_LOCK_"
 
 
 class LaunchError(RuntimeError):
@@ -205,13 +210,71 @@ async def _create_database(server: URL, name: str) -> None:
         await conn.close()
 
 
-def rasa_service(settings: Settings) -> Service:
+def lock_store_env(settings: Settings) -> dict[str, str]:
+    """Rasa's lock store for endpoints.yml: in memory for one server; Redis when several share the
+    trackers, so one conversation's turns wait for one another whichever server takes them. (Rasa's
+    Redis lock is not atomic and its tickets expire after 60 s: the core's per-customer lock is what
+    keeps a customer's turns in order; this one keeps servers off a tracker another is writing.)"""
+    if len(settings.rasa.servers) == 1:
+        values = ["in_memory", "", "", "", ""]
+    else:
+        redis = urlsplit(settings.rasa.lock_store_url.get_secret_value())
+        if redis.scheme != "redis":
+            raise LaunchError("FRONTLINE_RASA__LOCK_STORE_URL must be redis://[:password@]host:port/db")
+        host, port = redis.hostname or "127.0.0.1", redis.port or 6379
+        values = ["redis", host, str(port), redis.path.strip("/") or "1", unquote(redis.password or "")]
+    return {LOCK_STORE_PREFIX + name: value for name, value in zip(LOCK_STORE_VARIABLES, values, strict=True)}
+
+
+def _require_lock_store(settings: Settings) -> None:
+    """Rasa starts without its Redis and then fails every turn: say so before it starts."""
+    env = lock_store_env(settings)
+    if env[LOCK_STORE_PREFIX + "TYPE"] != "redis":
+        return
+    host, port = env[LOCK_STORE_PREFIX + "HOST"], int(env[LOCK_STORE_PREFIX + "PORT"])
+    try:
+        socket.create_connection((host, port), timeout=2.0).close()
+    except OSError as exc:
+        raise LaunchError(
+            f"several Rasa servers lock conversations in Redis, and nothing answers at {host}:{port}: "
+            "start Redis, or set FRONTLINE_RASA__LOCK_STORE_URL"
+        ) from exc
+
+
+def _prepare_rasa(settings: Settings) -> None:
+    prepare_tracker_store(settings)
+    _require_lock_store(settings)
+
+
+def with_rasa_servers(settings: Settings, count: int) -> Settings:
+    """`count` Rasa servers on consecutive ports from the first configured one: the launcher starts
+    exactly these, and the app is handed exactly these."""
+    first = urlsplit(settings.rasa.servers[0])
+    base = first.port or 80
+    urls = [f"{first.scheme}://{first.hostname}:{base + n}" for n in range(count)]
+    rasa = settings.rasa.model_copy(update={"url": urls[0], "urls": urls})
+    return settings.model_copy(update={"rasa": rasa})
+
+
+def rasa_services(settings: Settings) -> list[Service]:
+    """One service per Rasa server, named rasa, rasa-2, ... (their logs too)."""
+    services = [
+        rasa_service(settings, url, "rasa" if n == 1 else f"rasa-{n}")
+        for n, url in enumerate(settings.rasa.servers, start=1)
+    ]
+    for service in services:
+        service.startup_timeout_s *= len(services)  # each loads its model on the same cores
+    return services
+
+
+def rasa_service(settings: Settings, url: str | None = None, name: str = "rasa") -> Service:
     """Rasa bound to loopback, its HTTP API (which can rewrite any conversation) behind a JWT secret
     handed over in the environment: argv is readable by every local user, the environment is not."""
     secret = settings.rasa.token.get_secret_value()
-    port = _port(settings.rasa.url)
+    url = url or settings.rasa.servers[0]
+    port = _port(url)
     return Service(
-        name="rasa",
+        name=name,
         argv=[
             str(RASA_PYTHON),
             "-m",
@@ -228,14 +291,15 @@ def rasa_service(settings: Settings) -> Service:
             "--credentials",
             "credentials.yml",
         ],
-        health_url=f"{settings.rasa.url}/status",
+        health_url=f"{url}/status",
         health_auth=RasaAuth(secret),
-        prepare=lambda: prepare_tracker_store(settings),
+        prepare=lambda: _prepare_rasa(settings),
         env={
             SECRET_VARIABLE: secret,
             "FRONTLINE_ACTIONS_URL": f"http://{settings.actions.host}:{settings.actions.port}/webhook",
             # In the environment, not argv: the URL may hold the database password.
             TRACKER_URL_VARIABLE: tracker_store_url(settings),
+            **lock_store_env(settings),
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             # No usage data or error reports (which may quote customers) leave the machine.
             "RASA_TELEMETRY_ENABLED": "false",
@@ -251,7 +315,8 @@ def app_service(settings: Settings) -> Service:
         health_url=f"http://{settings.host}:{settings.port}/healthz",
         # The app reads its settings from the environment: hand it exactly the launcher's.
         env={
-            "FRONTLINE_RASA__URL": settings.rasa.url,
+            "FRONTLINE_RASA__URL": settings.rasa.servers[0],
+            "FRONTLINE_RASA__URLS": json.dumps(settings.rasa.servers),
             "FRONTLINE_RASA__TOKEN": settings.rasa.token.get_secret_value(),
             "FRONTLINE_HOST": settings.host,
             "FRONTLINE_PORT": str(settings.port),
@@ -340,8 +405,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "mode", choices=["serve", "run"], help="serve: services only; run: plus a terminal chat"
     )
+    parser.add_argument(
+        "--rasa-servers",
+        type=_positive,
+        default=1,
+        metavar="M",
+        help="Rasa servers on consecutive ports from FRONTLINE_RASA__URL's, sharing the tracker store",
+    )
     args = parser.parse_args(argv)
-    settings = with_token(get_settings())
+    settings = with_rasa_servers(with_token(get_settings()), args.rasa_servers)
     if args.mode == "run":
         settings = with_demo_phone(settings)
     if not settings.model_path.exists():
@@ -352,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     signals = StopSignals()
     signals.install()
     try:
-        services = [actions_service(settings), rasa_service(settings), app_service(settings)]
+        services = [actions_service(settings), *rasa_services(settings), app_service(settings)]
         start_all(services, log_to_files=chat, signals=signals)
         base = f"http://{settings.host}:{settings.port}"
         print(f"HTTP chat API: POST {base}/api/chat   OpenAPI: {base}/docs   logs: {LOG_DIR}", flush=True)
@@ -375,6 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_all(services, signals)
     return 0
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("a whole number, 1 or more")
+    return int(text)
 
 
 def _wait_for_any_exit(services: list[Service]) -> None:
