@@ -90,6 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
             listener = OutboxListener(settings.db.url, bus)
             await listener.start()  # a database that refuses it stops the app's start
             supervisor.start("outbox-listener", listener.run)
+        # Every process renews the presence rows of the consoles it serves.
+        supervisor.start("presence-heartbeat", app.state.presence.keep_fresh)
         # Work one process does for all: each runs while this process holds the lease, and waits meanwhile.
         app.state.lease = lease = _singleton_lease(engine, settings.db)
         supervisor.start("singleton-lease", lease.keep)
@@ -245,7 +247,7 @@ def _build_handoff(
         sessions, rasa, messages, serialize_claims=serialize_claims, bus=bus, offer_timeout=offer_timeout
     )
     app.state.logins = Logins(sessions, bus)
-    app.state.presence = presence = Presence()
+    app.state.presence = presence = Presence(sessions)
     app.state.auto_offers = AutoOffers(sessions, bus, presence, offer_timeout=offer_timeout)
 
 

@@ -31,7 +31,7 @@ class AutoOffers:
     async def offer_waiting(self) -> int:
         """Auto-offer: each waiting session goes to the longest-idle online operator with the right
         skill and language; an offer nobody took in time goes to the next one. Returns offers made."""
-        online = self._presence.since()
+        online = await self._presence.since()
         if not online:
             return 0
         now = utcnow()

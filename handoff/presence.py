@@ -1,33 +1,170 @@
-"""Which operators have a console open right now, and since when (in this process)."""
+"""Which operators have a console open right now, and since when: across every app process on one database.
+
+An open live stream is a row of `operator_streams`, written when the stream opens and deleted when
+it closes. The process holding the stream renews the row's `seen_at` every heartbeat; a row not
+renewed for three heartbeats (its process was killed, or lost the database) stops counting and is
+deleted by whichever process renews next. So an operator is online for every process while their
+console's stream is open on any of them, and a dead process's consoles drop out within the TTL.
+The same table serves SQLite (one app process) and PostgreSQL (several).
+
+What stays with the process that holds the stream: the `operator_online` live event (published on
+this process's bus only), so colleagues' consoles and the auto-offer loop on another process learn
+of a new operator at their next reload or recheck rather than at once. Time is each process's clock:
+app processes' clocks must agree to well within the TTL (NTP does).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from core.models import utcnow
+from sqlalchemy import ForeignKey, String, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models import Base, utcnow
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_S = 5.0
+# A stream whose row was not renewed for this many heartbeats no longer counts.
+MISSED_HEARTBEATS = 3
+
+
+class OperatorStream(Base):
+    """One open console stream, on whichever app process holds it."""
+
+    __tablename__ = "operator_streams"
+
+    # Chosen by the holding process, so it can put back a row deleted while it could not renew.
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    process: Mapped[str] = mapped_column(String(120))  # which process holds it: for a person to read
+    # When the operator came online: carried over from their streams already open anywhere.
+    online_since: Mapped[datetime]
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+@dataclass(frozen=True)
+class _Held:
+    operator_id: int
+    online_since: datetime
 
 
 class Presence:
-    """Counts open live streams per operator: several tabs are one operator, online until the last closes."""
+    """Open console streams per operator: several tabs (on any processes) are one operator, online
+    until the last closes or stops being renewed."""
 
-    def __init__(self) -> None:
-        self._streams: dict[int, int] = {}
-        self._since: dict[int, datetime] = {}
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        heartbeat_s: float = HEARTBEAT_S,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._heartbeat_s = heartbeat_s
+        self.ttl = timedelta(seconds=heartbeat_s * MISSED_HEARTBEATS)
+        self._clock = clock
+        self.process = f"{socket.gethostname()} pid {os.getpid()} {secrets.token_hex(4)}"
+        self._held: dict[str, _Held] = {}  # this process's open streams, by row key
+        self._closing: set[asyncio.Task[None]] = set()
 
-    @contextmanager
-    def online(self, operator_id: int) -> Iterator[None]:
-        if not self._streams.get(operator_id):
-            self._since[operator_id] = utcnow()
-        self._streams[operator_id] = self._streams.get(operator_id, 0) + 1
+    @asynccontextmanager
+    async def online(self, operator_id: int) -> AsyncIterator[None]:
+        key = await self._open(operator_id)
         try:
             yield
         finally:
-            self._streams[operator_id] -= 1
-            if not self._streams[operator_id]:
-                del self._streams[operator_id], self._since[operator_id]
+            del self._held[key]  # not renewed from now on: gone after the TTL even if the delete fails
+            # A closing stream is often a cancelled one: the delete finishes even so.
+            closing = asyncio.create_task(self._close(key))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+            await asyncio.shield(closing)
 
-    def since(self) -> dict[int, datetime]:
-        """Online operators and when they came online."""
-        return dict(self._since)
+    async def since(self) -> dict[int, datetime]:
+        """Online operators (on any process) and when they came online: one query on the index."""
+        async with self._sessions() as db:
+            rows = await db.execute(
+                select(OperatorStream.operator_id, func.min(OperatorStream.online_since))
+                .where(OperatorStream.seen_at >= self._clock() - self.ttl)
+                .group_by(OperatorStream.operator_id)
+            )
+            return {operator_id: since for operator_id, since in rows}
+
+    async def keep_fresh(self) -> None:
+        """A background task: renews this process's streams every heartbeat; when it ends (the
+        app stops), its streams stop counting at once."""
+        try:
+            while True:
+                await asyncio.sleep(self._heartbeat_s)
+                try:
+                    await self.renew()
+                except Exception:  # a database hiccup must not end the heartbeat
+                    logger.exception("presence heartbeat failed")
+        finally:
+            await asyncio.shield(self._forget_process())
+
+    async def renew(self) -> None:
+        """One heartbeat: this process's rows are seen now (put back if another process deleted
+        them meanwhile), and rows nobody renews any more are deleted."""
+        held, now = dict(self._held), self._clock()
+        async with self._sessions() as db, db.begin():
+            await db.execute(delete(OperatorStream).where(OperatorStream.seen_at < now - self.ttl))
+            if not held:
+                return
+            renewed = set(
+                await db.scalars(
+                    update(OperatorStream)
+                    .where(OperatorStream.key.in_(held))
+                    .values(seen_at=now)
+                    .returning(OperatorStream.key)
+                )
+            )
+            for key in held.keys() - renewed:
+                logger.warning("presence row of operator %d was dropped; put back", held[key].operator_id)
+                db.add(self._row(key, held[key], now))
+
+    async def _open(self, operator_id: int) -> str:
+        key, now = secrets.token_hex(16), self._clock()
+        async with self._sessions() as db, db.begin():
+            earlier = await db.scalar(
+                select(func.min(OperatorStream.online_since)).where(
+                    OperatorStream.operator_id == operator_id, OperatorStream.seen_at >= now - self.ttl
+                )
+            )
+            held = _Held(operator_id, earlier or now)
+            db.add(self._row(key, held, now))
+        self._held[key] = held
+        return key
+
+    def _row(self, key: str, held: _Held, now: datetime) -> OperatorStream:
+        return OperatorStream(
+            key=key,
+            operator_id=held.operator_id,
+            process=self.process,
+            online_since=held.online_since,
+            seen_at=now,
+        )
+
+    async def _close(self, key: str) -> None:
+        try:
+            async with self._sessions() as db, db.begin():
+                await db.execute(delete(OperatorStream).where(OperatorStream.key == key))
+        except Exception:  # the row stops counting after the TTL anyway
+            logger.exception("presence row not deleted")
+
+    async def _forget_process(self) -> None:
+        try:
+            async with self._sessions() as db, db.begin():
+                await db.execute(delete(OperatorStream).where(OperatorStream.process == self.process))
+        except Exception:
+            logger.exception("presence rows of this process not deleted")

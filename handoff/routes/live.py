@@ -54,8 +54,8 @@ class Console:
 async def _stream(
     request: Request, bus: EventBus, console: Console, holder: Holder, last_id: str | None = None
 ) -> AsyncIterator[str]:
-    # An open console is what makes an operator "online" for auto-offers.
-    with console.presence.online(holder.operator_id):
+    # An open console is what makes an operator "online" for auto-offers, on every app process.
+    async with console.presence.online(holder.operator_id):
         async for frame in _frames(request, bus, console, holder, last_id):
             yield frame
 

@@ -97,7 +97,7 @@ async def read_operators(
     handoff: HandoffDep, presence: PresenceDep, operator: CurrentOperator
 ) -> list[ColleaguePublic]:
     """Everyone who can take a transfer, with skills, languages and whether they are online."""
-    online = presence.since()
+    online = await presence.since()
     return [
         ColleaguePublic(
             **OperatorPublic.model_validate(o, from_attributes=True).model_dump(), online=o.id in online

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import ExitStack
+from contextlib import AsyncExitStack
 
 import pytest
 from sqlalchemy import select
@@ -43,9 +43,9 @@ async def test_offers_go_to_the_longest_idle_able_operator_and_move_on_when_not_
     for login, languages in (("anna", ["en"]), ("boris", ["en", "ru"]), ("ali", ["ar", "fa"])):
         await add(settings_without_bot, login, languages)
     ids = await operator_ids(front_line)
-    with ExitStack() as consoles:
+    async with AsyncExitStack() as consoles:
         for login in ("anna", "boris", "ali"):  # anna opened her console first: idle longest
-            consoles.enter_context(front_line.app.state.presence.online(ids[login]))
+            await consoles.enter_async_context(front_line.app.state.presence.online(ids[login]))
             await asyncio.sleep(0.01)
         first = await escalated_customer(front_line)
         second = await escalated_customer(front_line)
@@ -93,7 +93,7 @@ async def test_with_auto_offer_on_a_new_ticket_is_offered_without_anyone_asking(
     async with running_front_line(settings) as front_line:
         await add(settings, "anna", ["en"])
         anna_id = (await operator_ids(front_line))["anna"]
-        with front_line.app.state.presence.online(anna_id):
+        async with front_line.app.state.presence.online(anna_id):
             customer = await escalated_customer(front_line)
             for _ in range(50):
                 ticket = await front_line.ticket(customer.last["session_id"])

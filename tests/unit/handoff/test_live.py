@@ -1,13 +1,15 @@
 """Live events reach every connected console as Server-Sent Events frames."""
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import pytest
 
 from core.events import EventBus, LiveEvent
 from handoff.logins import LOGGED_OUT
 from handoff.passwords import token_digest
-from handoff.presence import Presence
 from handoff.routes.live import Console, _stream
 from handoff.stream_tickets import Holder, StreamTickets
 
@@ -32,8 +34,26 @@ class _Logins:
         return object() if self.logged_in else None
 
 
+class _Presence:
+    """The part of presence a stream uses, without its table: who has a stream open."""
+
+    def __init__(self) -> None:
+        self.open: list[int] = []
+
+    @asynccontextmanager
+    async def online(self, operator_id: int) -> AsyncIterator[None]:
+        self.open.append(operator_id)
+        try:
+            yield
+        finally:
+            self.open.remove(operator_id)
+
+    async def since(self) -> dict[int, datetime]:
+        return dict.fromkeys(self.open, datetime(2026, 12, 1, tzinfo=UTC))
+
+
 def _console() -> Console:
-    return Console(handoff=None, logins=_Logins(), presence=Presence())  # type: ignore[arg-type]
+    return Console(handoff=None, logins=_Logins(), presence=_Presence())  # type: ignore[arg-type]
 
 
 async def test_events_become_sse_frames_and_the_subscription_ends_with_the_client() -> None:
@@ -46,7 +66,7 @@ async def test_events_become_sse_frames_and_the_subscription_ends_with_the_clien
         assert await anext(stream) == ": connected\n\n"
         assert colleague.get_nowait() == LiveEvent("operator_online", {"operator_id": 42})
     assert len(bus) == 1
-    assert set(presence.since()) == {42}  # an open console is an online operator
+    assert set(await presence.since()) == {42}  # an open console is an online operator
 
     bus.publish(LiveEvent("ticket_queued", {"ticket_id": 7, "session_id": 3}))
     bus.publish(LiveEvent("message", {"session_id": 3, "message": {"text": "سلام"}}))
@@ -59,7 +79,7 @@ async def test_events_become_sse_frames_and_the_subscription_ends_with_the_clien
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
     assert len(bus) == 0  # a closed console holds no queue
-    assert presence.since() == {}
+    assert await presence.since() == {}
 
 
 async def test_logging_out_ends_that_log_ins_stream_only() -> None:
