@@ -1,7 +1,8 @@
 """Starts and stops the whole front line: Rasa server, action server and the web app.
 
 `python -m app.launcher serve` keeps them in the foreground; `run` adds a terminal chat.
-`--rasa-servers M` starts M Rasa servers on one tracker store and spreads conversations over them.
+`--rasa-servers M` starts M Rasa servers on one tracker store and spreads conversations over them;
+`--app-workers N` starts N app processes on consecutive ports (PostgreSQL only) for a load balancer.
 Ctrl-C (or SIGTERM, SIGHUP) stops every process it started; a second one makes it kill them now.
 """
 
@@ -308,25 +309,47 @@ def rasa_service(settings: Settings, url: str | None = None, name: str = "rasa")
     )
 
 
-def app_service(settings: Settings) -> Service:
+def app_services(settings: Settings, count: int = 1) -> list[Service]:
+    """`count` app processes, named app, app-2, ..., on consecutive ports from the configured one,
+    each with the same settings. Several need PostgreSQL: the per-customer lock, the live events and
+    the singleton lease cross processes only there (on SQLite a second app would be refused anyway)."""
+    if count > 1 and make_url(settings.db.url).get_backend_name() != "postgresql":
+        raise LaunchError(
+            f"--app-workers {count} needs PostgreSQL (FRONTLINE_DB__URL): on SQLite one app process "
+            "owns the database file, and customers' order, live events and background work stay in "
+            "that process; run one app process, or point FRONTLINE_DB__URL at PostgreSQL"
+        )
+    return [
+        app_service(settings, settings.port + n, "app" if n == 0 else f"app-{n + 1}") for n in range(count)
+    ]
+
+
+def app_service(settings: Settings, port: int | None = None, name: str = "app") -> Service:
+    port = settings.port if port is None else port
+    # SIP is one UDP endpoint whose calls live in one process: only the first app answers the phone.
+    ivr = settings.ivr.enabled and port == settings.port
     return Service(
-        name="app",
+        name=name,
         argv=[str(APP_PYTHON), "-m", "app"],
-        health_url=f"http://{settings.host}:{settings.port}/healthz",
+        health_url=f"http://{settings.host}:{port}/healthz",
         # The app reads its settings from the environment: hand it exactly the launcher's.
         env={
             "FRONTLINE_RASA__URL": settings.rasa.servers[0],
             "FRONTLINE_RASA__URLS": json.dumps(settings.rasa.servers),
             "FRONTLINE_RASA__TOKEN": settings.rasa.token.get_secret_value(),
             "FRONTLINE_HOST": settings.host,
-            "FRONTLINE_PORT": str(settings.port),
+            "FRONTLINE_PORT": str(port),
             "FRONTLINE_DB__URL": settings.db.url,
-            "FRONTLINE_IVR__ENABLED": str(settings.ivr.enabled).lower(),
+            "FRONTLINE_IVR__ENABLED": str(ivr).lower(),
             "FRONTLINE_IVR__HOST": settings.ivr.host,
             "FRONTLINE_IVR__PORT": str(settings.ivr.port),
         },
         startup_timeout_s=60,
     )
+
+
+def app_ports(services: list[Service]) -> list[int]:
+    return [_port(s.health_url) for s in services if s.name == "app" or s.name.startswith("app-")]
 
 
 DEMO_SIP_PORT = 5070
@@ -412,6 +435,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="M",
         help="Rasa servers on consecutive ports from FRONTLINE_RASA__URL's, sharing the tracker store",
     )
+    parser.add_argument(
+        "--app-workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="app processes on consecutive ports from FRONTLINE_PORT (PostgreSQL only), for a load balancer",
+    )
     args = parser.parse_args(argv)
     settings = with_rasa_servers(with_token(get_settings()), args.rasa_servers)
     if args.mode == "run":
@@ -424,9 +454,11 @@ def main(argv: list[str] | None = None) -> int:
     signals = StopSignals()
     signals.install()
     try:
-        services = [actions_service(settings), *rasa_services(settings), app_service(settings)]
+        apps = app_services(settings, args.app_workers)
+        services = [actions_service(settings), *rasa_services(settings), *apps]
         start_all(services, log_to_files=chat, signals=signals)
         base = f"http://{settings.host}:{settings.port}"
+        print(f"app processes on {settings.host}, ports: {' '.join(map(str, app_ports(apps)))}", flush=True)
         print(f"HTTP chat API: POST {base}/api/chat   OpenAPI: {base}/docs   logs: {LOG_DIR}", flush=True)
         if chat:
             from app.terminal import chat_loop

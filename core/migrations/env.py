@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app.schema import metadata
@@ -15,6 +16,9 @@ config = context.config
 # One history for the whole front line's schema (core and channel tables alike), so the table list
 # comes from the composition root, which knows which packages own tables.
 target_metadata = metadata
+# App processes started together on one PostgreSQL database each migrate it at start: one at a time,
+# the next reading the version the first committed (namespace 3 of the project's advisory locks).
+_ONE_MIGRATION_AT_A_TIME = text("SELECT pg_advisory_xact_lock(3, 1)")
 
 
 def _run(connection: Connection) -> None:
@@ -24,6 +28,8 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(_ONE_MIGRATION_AT_A_TIME)
         context.run_migrations()
 
 
