@@ -1,7 +1,8 @@
 """Two app processes and two Rasa servers on one PostgreSQL database, started with the launcher's own
-functions: a console on one process sees a customer who writes to the other live; one customer's
-quick turns alternating between the processes are stored and answered in order; kill -9 of the process
-holding the singleton lease under load loses no acknowledged turn, and the other takes the lease over."""
+functions: a console on one process sees a customer who writes to the other live; 20 operators on both
+claiming one ticket at once leave exactly one winner; one customer's quick turns alternating between the
+processes are stored and answered in order; kill -9 of the process holding the singleton lease under
+load loses no acknowledged turn, and the other takes the lease over."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from app.launcher import (
 from core.db import create_engine, create_session_factory
 from core.lease import THIS_PROCESS
 from core.migrate import upgrade
-from core.models import Message
+from core.models import HandoffTicket, Message
 from core.settings import ActionsSettings, DbSettings, RasaSettings, Settings
 from handoff.operators import save_operator
 from tests.support import (
@@ -48,6 +49,8 @@ from tests.support import (
 
 pytestmark = pytest.mark.e2e
 
+OPERATORS = 20  # half of them logged in on each process
+RACES = 3
 TAKEOVER_LIMIT_S = 10.0  # the issue's bound for the singletons to move
 EVENT_LIMIT_S = 15.0  # a bound for a loaded machine, not a timing under test
 
@@ -122,10 +125,17 @@ def deployment() -> Iterator[Deployment]:
 
 
 async def _save_operator(settings: Settings) -> None:
-    await save_operator(
-        settings, "anna", "anna-secret-pw",
-        display_name="Anna", skills=["general"], languages=["en"], max_sessions=5,
-    )  # fmt: skip
+    for login in ["anna", *(f"op{n}" for n in range(OPERATORS))]:
+        await save_operator(
+            settings, login, f"{login}-secret-pw",
+            display_name=login, skills=["general"], languages=["en"], max_sessions=RACES + 2,
+        )  # fmt: skip
+
+
+async def _log_in(http: httpx.AsyncClient, login: str) -> dict[str, str]:
+    response = await http.post("/api/operator/login", json={"login": login, "password": f"{login}-secret-pw"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 class Customer:
@@ -156,9 +166,7 @@ async def clients(deployment: Deployment) -> AsyncIterator[list[httpx.AsyncClien
 @asynccontextmanager
 async def console(http: httpx.AsyncClient) -> AsyncIterator[AsyncIterator[tuple[str, dict[str, Any]]]]:
     """An operator's live stream on one process, read as EventSource reads it: (kind, data)."""
-    login = await http.post("/api/operator/login", json={"login": "anna", "password": "anna-secret-pw"})
-    assert login.status_code == 200, login.text
-    auth = {"Authorization": f"Bearer {login.json()['token']}"}
+    auth = await _log_in(http, "anna")
     ticket = (await http.post("/api/operator/events/ticket", headers=auth)).json()["ticket"]
     async with http.stream("GET", "/api/operator/events", params={"ticket": ticket}) as response:
         assert response.status_code == 200
@@ -213,6 +221,40 @@ async def test_a_console_on_one_process_sees_a_customer_who_writes_to_the_other(
             async for kind, data in events:
                 if kind == "ticket_queued" and data.get("session_id") == queued["session_id"]:
                     break
+
+
+async def _queued_ticket(settings: Settings, http: httpx.AsyncClient) -> int:
+    customer = Customer()
+    await customer.say(http, "I want to talk to a real person")
+    queued = await customer.say(http, "yes please")
+    assert queued["state"] == "queued"
+    engine = create_engine(settings.db)
+    try:
+        async with create_session_factory(engine)() as db:
+            ticket = await db.scalar(
+                select(HandoffTicket.id).where(HandoffTicket.session_id == queued["session_id"])
+            )
+    finally:
+        await engine.dispose()
+    assert ticket is not None
+    return ticket
+
+
+async def test_operators_on_both_processes_claiming_one_ticket_at_once_leave_one_winner(
+    deployment: Deployment,
+) -> None:
+    async with clients(deployment) as https:
+        operators = [(https[n % 2], await _log_in(https[n % 2], f"op{n}")) for n in range(OPERATORS)]
+        for race in range(RACES):
+            ticket = await _queued_ticket(deployment.settings, https[race % 2])
+            claims = await asyncio.gather(
+                *(
+                    http.post(f"/api/operator/tickets/{ticket}/claim", headers=auth)
+                    for http, auth in operators
+                )
+            )
+            codes = sorted(response.status_code for response in claims)
+            assert codes == [200] + [409] * (OPERATORS - 1), codes
 
 
 async def test_one_customers_quick_turns_alternating_between_processes_are_answered_in_order(
