@@ -24,7 +24,7 @@ from bench.stats import summary_ms
 from core.migrate import upgrade
 from core.settings import PROJECT_ROOT, ActionsSettings, DbSettings, RasaSettings, Settings
 from handoff.operators import save_operator
-from testing.ports import free_port
+from testing.ports import consecutive_free_ports, free_port
 from testing.postgres import create_postgres_database, drop_postgres_database
 
 # The load comes from one address: the per-address limit is for strangers (read by the app processes).
@@ -120,25 +120,6 @@ def _apps(settings: Settings, count: int, rasa_urls: list[str]) -> list[Service]
     return apps
 
 
-def _consecutive_free_ports(count: int) -> int:
-    for _ in range(50):
-        first = free_port()
-        if all(_free(first + n) for n in range(1, count)):
-            return first
-    raise RuntimeError("no run of free ports")
-
-
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 async def _save_operator(settings: Settings) -> None:
     await save_operator(
         settings, "bench", "bench-scale-pw",
@@ -177,7 +158,7 @@ def main() -> None:
     upgrade(url)
     settings = Settings(
         db=DbSettings(url=url),
-        port=_consecutive_free_ports(2),
+        port=consecutive_free_ports(2),
         rasa=RasaSettings(
             urls=[f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"],
             token=SecretStr("bench-secret-for-two-rasa-servers-0123456789"),

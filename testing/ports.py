@@ -10,3 +10,30 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def consecutive_free_ports(count: int) -> int:
+    """A first port whose next `count - 1` are free too (the launcher numbers app processes so)."""
+    for _ in range(50):
+        first = free_port()
+        if all(_bindable(first + n) for n in range(1, count)):
+            return first
+    raise RuntimeError("no run of free ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def redis_answers(host: str = "127.0.0.1", port: int = 6379) -> bool:
+    """Redis (Rasa's lock store with several Rasa servers) takes connections there."""
+    try:
+        socket.create_connection((host, port), timeout=2.0).close()
+    except OSError:
+        return False
+    return True

@@ -4,7 +4,6 @@ alternate between them goes through the order form with every slot kept."""
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +13,7 @@ from app.launcher import APP_PYTHON, RASA_BIN, actions_service, rasa_services, s
 from core.dialogue import RasaClient
 from core.migrate import upgrade
 from core.settings import ActionsSettings, DbSettings, RasaSettings, Settings
+from testing.ports import redis_answers
 from tests.support import (
     create_postgres_database,
     drop_postgres_database,
@@ -25,21 +25,13 @@ from tests.support import (
 pytestmark = pytest.mark.e2e
 
 
-def _redis_answers() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=2.0).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.fixture
 def two_rasas() -> Iterator[Settings]:
     """An action server and two Rasa servers of their own (about 2 GB, a minute or two to start)."""
     require(RASA_BIN.exists() and APP_PYTHON.exists(), "the two venvs (run `make test`)")
     require(Settings().model_path.exists(), "a trained model (run `make model`)")
     require(postgres_available(), "PostgreSQL on 127.0.0.1:5432")
-    require(_redis_answers(), "Redis on 127.0.0.1:6379 (Rasa's lock store)")
+    require(redis_answers(), "Redis on 127.0.0.1:6379 (Rasa's lock store)")
     name = f"frontline_rasas_{os.getpid()}"
     url = create_postgres_database(name)
     upgrade(url)

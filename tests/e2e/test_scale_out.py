@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -39,6 +38,7 @@ from core.migrate import upgrade
 from core.models import HandoffTicket, Message
 from core.settings import ActionsSettings, DbSettings, RasaSettings, Settings
 from handoff.operators import save_operator
+from testing.ports import consecutive_free_ports, redis_answers
 from tests.support import (
     create_postgres_database,
     drop_postgres_database,
@@ -53,32 +53,6 @@ OPERATORS = 20  # half of them logged in on each process
 RACES = 3
 TAKEOVER_LIMIT_S = 10.0  # the issue's bound for the singletons to move
 EVENT_LIMIT_S = 15.0  # a bound for a loaded machine, not a timing under test
-
-
-def _redis_answers() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=2.0).close()
-    except OSError:
-        return False
-    return True
-
-
-def _consecutive_free_ports(count: int) -> int:
-    """A first port whose next `count - 1` are free too (the launcher numbers app processes so)."""
-    for _ in range(50):
-        first = free_port()
-        if all(_free(first + n) for n in range(1, count)):
-            return first
-    raise RuntimeError("no run of free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 @dataclass
@@ -97,13 +71,13 @@ def deployment() -> Iterator[Deployment]:
     require(RASA_BIN.exists() and APP_PYTHON.exists(), "the two venvs (run `make test`)")
     require(Settings().model_path.exists(), "a trained model (run `make model`)")
     require(postgres_available(), "PostgreSQL on 127.0.0.1:5432")
-    require(_redis_answers(), "Redis on 127.0.0.1:6379 (Rasa's lock store)")
+    require(redis_answers(), "Redis on 127.0.0.1:6379 (Rasa's lock store)")
     name = f"frontline_scale_{os.getpid()}"
     url = create_postgres_database(name)
     upgrade(url)
     settings = Settings(
         db=DbSettings(url=url),
-        port=_consecutive_free_ports(2),
+        port=consecutive_free_ports(2),
         rasa=RasaSettings(
             urls=[f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"],
             token=SecretStr("e2e-secret-for-two-app-processes-0123456789"),
