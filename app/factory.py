@@ -50,7 +50,7 @@ from handoff.auto_offer import AutoOffers
 from handoff.errors import HTTP_STATUS, HandoffError
 from handoff.logins import Logins
 from handoff.presence import Presence
-from handoff.routes import console, files, kpi, live, operators, tickets
+from handoff.routes import console, files, kpi, live, operators, preferences, tickets
 from handoff.service import HandoffService
 
 if TYPE_CHECKING:
@@ -149,6 +149,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
     app.include_router(operators.router)
+    app.include_router(preferences.router)
     app.include_router(tickets.router)
     app.include_router(live.router)
     app.include_router(kpi.router)

@@ -201,6 +201,8 @@ class Operator(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     max_sessions: Mapped[int] = mapped_column(default=3)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The language of the operator's own console (handoff/texts/<code>/), chosen in the console.
+    console_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class OperatorToken(Base):

@@ -9,6 +9,9 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from core.kinds import LiveEventKind
+from handoff.console_texts import DEFAULT_LANGUAGE, LANGUAGES, TextsUnreadable, direction, texts_for
+
 router = APIRouter(tags=["console"])
 
 HANDOFF_DIR = Path(__file__).resolve().parent.parent
@@ -21,6 +24,13 @@ STATIC_FILES: dict[str, str] = {
     "console.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
+# Each feature's console part: its own script and style next to the console's, loaded after it.
+FEATURES = ("assist", "mood", "supervisor", "status", "card")
+for _feature in FEATURES:
+    STATIC_FILES[f"console-{_feature}.js"] = "text/javascript; charset=utf-8"
+    STATIC_FILES[f"console-{_feature}.css"] = "text/css; charset=utf-8"
+# Only the stream's own farewell to a log-in is not for the console's scripts.
+CONSOLE_LIVE_KINDS = [kind.value for kind in LiveEventKind if kind is not LiveEventKind.LOGGED_OUT]
 
 # The page loads only its own script and style and talks only to this server.
 _PAGE_HEADERS = {
@@ -32,6 +42,24 @@ _PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+
+
+class ConsoleLanguage(BaseModel):
+    code: str
+    name: str  # in the language itself, as its operators look for it in a list
+    dir: str
+
+
+class ConsoleConfig(BaseModel):
+    languages: list[ConsoleLanguage]
+    default_language: str
+    live_kinds: list[str]  # every live event the console listens for and hands to its features
+
+
+class ConsoleTexts(BaseModel):
+    language: str
+    dir: str
+    texts: dict[str, str]
 
 
 class CannedReply(BaseModel):
@@ -75,3 +103,27 @@ async def read_canned_replies() -> dict[str, list[CannedReply]]:
         raise HTTPException(
             status.HTTP_500_INTERNAL_SERVER_ERROR, detail=f"canned replies unreadable: {exc}"
         ) from exc
+
+
+@router.get("/console/config.json", response_model=ConsoleConfig)
+async def read_console_config() -> ConsoleConfig:
+    return ConsoleConfig(
+        languages=[ConsoleLanguage(code=c, name=n, dir=direction(c)) for c, n in LANGUAGES.items()],
+        default_language=DEFAULT_LANGUAGE,
+        live_kinds=CONSOLE_LIVE_KINDS,
+    )
+
+
+@router.get("/console/texts/{language}.json", response_model=ConsoleTexts)
+async def read_console_texts(language: str) -> ConsoleTexts:
+    """Every console text in one language (English where a text is not translated yet); public like
+    the page itself, since the log-in form needs them before anyone is logged in."""
+    if language not in LANGUAGES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no console texts in {language!r}")
+    try:
+        texts = texts_for(language)
+    except (OSError, yaml.YAMLError, TextsUnreadable) as exc:
+        raise HTTPException(
+            status.HTTP_500_INTERNAL_SERVER_ERROR, detail=f"console texts unreadable: {exc}"
+        ) from exc
+    return ConsoleTexts(language=language, dir=direction(language), texts=texts)

@@ -27,6 +27,7 @@ class OperatorPublic(BaseModel):
     skills: list[str]
     languages: list[str]
     max_sessions: int
+    console_language: str  # the language the operator's console is shown in
 
 
 class ColleaguePublic(OperatorPublic):

@@ -1,6 +1,8 @@
 // Operator console: plain JavaScript, no framework. Everything shown that comes from customers or the
-// context card is inserted as text (textContent / text nodes), never as HTML, with dir="auto" so
-// Arabic and Persian read right-to-left inside the English page.
+// context card is inserted as text (textContent / text nodes), never as HTML, with dir="auto" so each
+// customer text keeps its own direction whatever the console's language and direction.
+// The console's own texts come from handoff/texts/<lang>/ in the operator's language. Features
+// (console-<feature>.js, loaded after this file) build on window.frontline, defined at the end.
 "use strict";
 
 (() => {
@@ -13,6 +15,9 @@
   const ECHO_MS = 4000; // an action of ours must come back on the live stream within this time
   const COLLEAGUES_MS = 4000; // an open transfer dialog reloads who is online this often
   const FIGURES_MS = 30000; // the figures view refreshes this often while it is on screen
+  const LANGUAGE_KEY = "frontline.console.language"; // this browser's last console language (log-in form)
+  const SUGGESTION_MAX = 80; // the reply body's `suggestion` field is at most this long
+  // What the console itself does with live events; /console/config.json lists every kind (features' too).
   const LIVE_KINDS = [
     "ticket_queued",
     "ticket_offered",
@@ -49,6 +54,108 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // ---------------------------------------------------------------- hooks for the features
+
+  const handlers = new Map(); // event name -> [fn]
+
+  function on(name, fn) {
+    if (typeof fn !== "function") throw new TypeError("frontline.on needs a function");
+    if (!handlers.has(name)) handlers.set(name, []);
+    handlers.get(name).push(fn);
+  }
+
+  /** A feature's failing handler is reported (as an uncaught error) but never stops the console. */
+  function emit(name, detail) {
+    for (const fn of handlers.get(name) || []) {
+      try {
+        fn(detail);
+      } catch (err) {
+        if (typeof window.reportError === "function") window.reportError(err);
+        else setTimeout(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  function slot(name) {
+    const node = document.querySelector(`[data-slot="${CSS.escape(String(name))}"]`);
+    if (!node) throw new Error(`no console slot named ${name}`);
+    return node;
+  }
+
+  // ---------------------------------------------------------------- texts in the operator's language
+
+  const texts = { language: "en", dir: "ltr", map: {}, languages: [], liveKinds: LIVE_KINDS };
+
+  /** A text by its key ("<area>.<name>"), placeholders filled; the key itself when no file has it. In a
+   * right-to-left console each value is isolated, so a number or a Latin name keeps its own order. */
+  function t(key, vars) {
+    const known = Object.prototype.hasOwnProperty.call(texts.map, key);
+    const template = known ? texts.map[key] : String(key);
+    if (!vars) return template;
+    return template.replace(/\{(\w+)\}/g, (whole, name) => {
+      if (vars[name] === undefined || vars[name] === null) return whole;
+      const value = String(vars[name]);
+      return texts.dir === "rtl" ? `\u2068${value}\u2069` : value;
+    });
+  }
+
+  /** The console's own texts (area "console"). */
+  const c = (name, vars) => t(`console.${name}`, vars);
+
+  /** Elements marked data-t (text), data-t-placeholder / -title / -aria-label / -label (attributes). */
+  function applyTexts(root = document) {
+    const attributes = ["placeholder", "title", "aria-label", "label"];
+    for (const node of root.querySelectorAll("[data-t]")) {
+      const key = node.dataset.t;
+      if (Object.prototype.hasOwnProperty.call(texts.map, key)) node.textContent = texts.map[key];
+    }
+    for (const name of attributes) {
+      for (const node of root.querySelectorAll(`[data-t-${name}]`)) {
+        const key = node.getAttribute(`data-t-${name}`);
+        if (Object.prototype.hasOwnProperty.call(texts.map, key)) node.setAttribute(name, texts.map[key]);
+      }
+    }
+  }
+
+  /** Which languages there are and which live events to listen for; the built-in ones if unreachable. */
+  async function loadConfig() {
+    try {
+      const config = await api("GET", "/console/config.json");
+      texts.languages = config.languages || [];
+      texts.liveKinds = config.live_kinds || LIVE_KINDS;
+    } catch (err) {
+      texts.languages = [];
+    }
+    const select = $("console-language");
+    select.replaceChildren(
+      ...texts.languages.map((l) =>
+        el("option", { text: l.name, attrs: { value: l.code, lang: l.code, dir: l.dir } }),
+      ),
+    );
+    select.value = texts.language;
+  }
+
+  /** Loads a language's texts and lays the whole page out in its direction. */
+  async function useLanguage(language) {
+    let loaded;
+    try {
+      loaded = await api("GET", `/console/texts/${encodeURIComponent(language)}.json`);
+    } catch (err) {
+      return false; // keep the texts on screen
+    }
+    texts.language = loaded.language;
+    texts.dir = loaded.dir;
+    texts.map = loaded.texts || {};
+    localStorage.setItem(LANGUAGE_KEY, texts.language);
+    document.documentElement.lang = texts.language;
+    document.documentElement.dir = texts.dir;
+    applyTexts();
+    $("console-language").value = texts.language;
+    return true;
+  }
+
   const state = {
     token: null,
     operator: null,
@@ -77,6 +184,9 @@
     mineShape: null,
     echoes: [], // live events our own actions should cause: {matches(kind, data), timer}
     recent: [], // the last live events, as an echo can arrive before the response to the action
+    replyOrigin: null, // {ticketId, suggestion} while the reply box holds text that began from a suggestion
+    closedTold: new Set(), // tickets the features were told are closed (a close and its echo: told once)
+    figuresReport: null, // the last figures shown, redrawn when the language changes
   };
 
   // ---------------------------------------------------------------- helpers
@@ -339,6 +449,8 @@
       colleaguesAt: 0,
       figuresTimer: null,
       lastEventId: null,
+      replyOrigin: null,
+      figuresReport: null,
     });
     state.mine.clear();
     state.offers.clear();
@@ -351,6 +463,11 @@
   function startConsole(token, operator) {
     state.token = token;
     state.operator = operator;
+    // The operator's own language wins over this browser's last one.
+    const language = operator.console_language;
+    if (language && language !== texts.language) {
+      useLanguage(language).then((changed) => changed && relabel());
+    }
     state.streamFailures = 0;
     hideBanner();
     $("login-view").hidden = true;
@@ -365,6 +482,8 @@
     setConnection("polling");
     connectStream();
     schedulePoll(0);
+    $("tab-supervisor").hidden = operator.role !== "supervisor";
+    emit("signed-in", { operator });
   }
 
   // ---------------------------------------------------------------- live stream, with polling as fallback
@@ -420,11 +539,19 @@
         }
       }
     });
-    for (const kind of LIVE_KINDS) {
+    for (const kind of texts.liveKinds) {
       source.addEventListener(kind, (event) => {
         if (state.stream !== source) return;
         if (event.lastEventId) state.lastEventId = event.lastEventId;
-        onLiveEvent(kind, event.data);
+        let data;
+        try {
+          data = JSON.parse(event.data);
+        } catch (err) {
+          return;
+        }
+        state.streamFailures = 0; // it delivers: a later failure starts the back-off afresh
+        if (LIVE_KINDS.includes(kind)) onLiveEvent(kind, data);
+        emit("live", { kind, data, id: event.lastEventId || null });
       });
     }
   }
@@ -473,14 +600,7 @@
     });
   }
 
-  function onLiveEvent(kind, raw) {
-    let data;
-    try {
-      data = JSON.parse(raw);
-    } catch (err) {
-      return;
-    }
-    state.streamFailures = 0; // it delivers: a later failure starts the back-off afresh
+  function onLiveEvent(kind, data) {
     state.recent = [...state.recent.slice(-49), { kind, data }];
     settleEchoes(kind, data);
     const current = state.current;
@@ -502,9 +622,11 @@
     if (kind === "ticket_offered") noteOffer(data.ticket_id, data.operator_id);
     refreshQueueSoon();
     if (current && current.id === data.ticket_id) {
+      if (kind === "ticket_closed") ticketClosed(data.ticket_id);
       refreshTicket();
     } else if (kind === "ticket_closed") {
       forgetMine(data.ticket_id);
+      ticketClosed(data.ticket_id);
     } else if (kind === "ticket_claimed" && [undefined, state.operator.id].includes(data.operator_id)) {
       // Claimed here in another tab, or handed over by a colleague: list it under my conversations.
       api("GET", `/api/operator/tickets/${data.ticket_id}`)
@@ -596,6 +718,7 @@
     $("queue-count").textContent = String(state.queue.length);
     $("queue-empty").hidden = state.queue.length > 0;
     tick();
+    emit("queue-rendered", { items: state.queue.map((ticket, index) => ({ ticket, element: items[index] })) });
   }
 
   function queueItem(id) {
@@ -885,6 +1008,7 @@
     }
     $("reply-text").value = "";
     $("note-text").value = "";
+    state.replyOrigin = null;
     const item = state.mine.get(id);
     if (item) item.unread = false;
     renderQueue();
@@ -923,7 +1047,9 @@
     current.ticket = details.ticket;
     current.sessionId = details.ticket.session_id;
     current.sessionState = details.session_state;
-    if (!current.cardShown) {
+    current.details = details;
+    const opened = !current.cardShown;
+    if (opened) {
       renderCard(details.card || {}, details.ticket);
       renderCanned(details.ticket.language);
       current.cardShown = true;
@@ -935,6 +1061,16 @@
       rememberMine(details.ticket);
     }
     renderStatus();
+    if (opened) emit("ticket-opened", { ticket: details.ticket, details });
+    if (ticket.status === "closed" && before && before.status !== "closed") ticketClosed(ticket.id);
+  }
+
+  /** Features hear of a close once, whether the close, its live echo or a refresh told the console. */
+  function ticketClosed(ticketId) {
+    if (state.closedTold.has(ticketId)) return;
+    if (state.closedTold.size > 500) state.closedTold.clear();
+    state.closedTold.add(ticketId);
+    emit("ticket-closed", { ticketId });
   }
 
   /** The card's frozen transcript, used only when the live one is empty. */
@@ -1163,6 +1299,7 @@
         button.addEventListener("click", () => {
           const box = $("reply-text");
           box.value = reply.text;
+          state.replyOrigin = null;
           box.focus();
         });
         return button;
@@ -1192,7 +1329,27 @@
       } finally {
         await Promise.all([refreshQueue(), refreshTicket()]);
       }
+      const claimed = state.current === current && current.ticket;
+      if (claimed && claimed.status === "assigned" && claimed.operator_id === state.operator.id) {
+        emit("ticket-opened", { ticket: claimed, details: current.details });
+      }
     });
+  }
+
+  /** A feature's text in the reply box, for the operator to edit and send; the send names where it began. */
+  function insertReply(text, meta) {
+    const box = $("reply-text");
+    box.value = String(text);
+    const suggestion = meta && meta.suggestion ? String(meta.suggestion).slice(0, SUGGESTION_MAX) : null;
+    state.replyOrigin = state.current && suggestion ? { ticketId: state.current.id, suggestion } : null;
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  }
+
+  /** The suggestion the text being sent began from, if it did (and the box was not emptied since). */
+  function replySuggestion(ticketId) {
+    const origin = state.replyOrigin;
+    return origin && origin.ticketId === ticketId ? origin.suggestion : null;
   }
 
   function sendReply(event) {
@@ -1204,8 +1361,11 @@
       box.focus();
       return;
     }
+    const suggestion = replySuggestion(current.id);
     busy($("reply-submit"), async () => {
-      const message = await api("POST", `/api/operator/tickets/${current.id}/messages`, { text });
+      const body = suggestion ? { text, suggestion } : { text };
+      const message = await api("POST", `/api/operator/tickets/${current.id}/messages`, body);
+      if (state.replyOrigin && state.replyOrigin.suggestion === suggestion) state.replyOrigin = null;
       expectEcho((kind, data) => kind === "message" && data.message && data.message.id === message.id);
       if (state.current === current) {
         if (box.value.trim() === text) box.value = "";
@@ -1464,13 +1624,19 @@
     return `${mean} / 5 (${count(figures.satisfaction_count)})`;
   }
 
+  const VIEWS = {
+    conversations: ["conversations-view", "tab-conversations"],
+    figures: ["figures-view", "tab-figures"],
+    supervisor: ["slot-supervisor-view", "tab-supervisor"],
+  };
+
   function showView(view) {
     state.view = view;
     const figures = view === "figures";
-    $("conversations-view").hidden = figures;
-    $("figures-view").hidden = !figures;
-    $("tab-conversations").setAttribute("aria-pressed", String(!figures));
-    $("tab-figures").setAttribute("aria-pressed", String(figures));
+    for (const [name, [viewId, tabId]] of Object.entries(VIEWS)) {
+      $(viewId).hidden = name !== view;
+      $(tabId).setAttribute("aria-pressed", String(name === view));
+    }
     clearInterval(state.figuresTimer);
     state.figuresTimer = null;
     if (!figures) return;
@@ -1508,8 +1674,13 @@
     status.textContent = `updated ${new Date().toLocaleTimeString()}`;
   }
 
+  function renderFiguresNote(seconds) {
+    $("figures-note").textContent = c("figures_note", { seconds });
+  }
+
   function renderFigures(report) {
-    $("figures-threshold").textContent = String(report.service_level_seconds);
+    state.figuresReport = report;
+    renderFiguresNote(report.service_level_seconds);
     $("figures-total").replaceChildren(
       ...FIGURES.map((f) =>
         el("div", { cls: "figure-card", attrs: { "data-figure": f.key } }, [
@@ -1551,7 +1722,63 @@
 
   // ---------------------------------------------------------------- start
 
+  /** After a change of language: everything the script wrote is written again in the new one. */
+  function relabel() {
+    setConnection($("connection").dataset.mode || "polling");
+    state.mineShape = null;
+    state.callbacksShape = null;
+    if (state.token) {
+      renderQueue();
+      renderMine();
+      renderCallbacks();
+    }
+    if (state.figuresReport) renderFigures(state.figuresReport);
+    else renderFiguresNote(20);
+    const current = state.current;
+    if (current && current.details) {
+      // The card and the transcript are drawn afresh from what was fetched; typed text stays.
+      current.messageIds.clear();
+      current.noteIds.clear();
+      for (const listId of ["transcript", "notes"]) $(listId).replaceChildren();
+      renderCard(current.details.card || {}, current.details.ticket);
+      const details = current.details;
+      addMessages(details.messages.length ? details.messages : cardTranscript(details.card || {}));
+      addNotes(details.notes);
+    }
+    if (state.token) renderStatus();
+    emit("language-changed", { language: texts.language });
+  }
+
+  /** The operator's choice is stored for them, then shown; a refused one puts the selector back. */
+  async function chooseLanguage() {
+    const select = $("console-language");
+    const language = select.value;
+    if (!state.token) {
+      if (await useLanguage(language)) relabel();
+      return;
+    }
+    select.disabled = true;
+    try {
+      const operator = await api("PUT", "/api/operator/me/console-language", { language });
+      state.operator = { ...state.operator, ...operator };
+      sessionStorage.setItem(OPERATOR_KEY, JSON.stringify(state.operator));
+      if (await useLanguage(language)) relabel();
+    } catch (err) {
+      select.value = texts.language;
+      handleError(err);
+    } finally {
+      select.disabled = false;
+    }
+  }
+
   async function boot() {
+    await loadConfig();
+    await useLanguage(localStorage.getItem(LANGUAGE_KEY) || "en");
+    $("console-language").addEventListener("change", chooseLanguage);
+    $("tab-supervisor").addEventListener("click", () => showView("supervisor"));
+    $("reply-text").addEventListener("input", () => {
+      if (!$("reply-text").value.trim()) state.replyOrigin = null;
+    });
     $("login-form").addEventListener("submit", submitLogin);
     $("logout").addEventListener("click", () => logOut("You have logged out."));
     $("banner-close").addEventListener("click", hideBanner);
@@ -1609,6 +1836,17 @@
     }
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
-  else boot();
+  window.frontline = Object.freeze({
+    t,
+    api,
+    on,
+    operator: () => state.operator,
+    openTicket: () => (state.current && state.current.ticket) || null,
+    insertReply,
+    slot,
+  });
+
+  // Deferred feature scripts run before DOMContentLoaded: they have subscribed before anything happens.
+  if (document.readyState === "complete") boot();
+  else document.addEventListener("DOMContentLoaded", boot);
 })();
