@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,9 @@ from app.body_limit import BodyLimit
 from app.channel_data import register_channels
 from app.routes import chat
 from app.supervisor import Supervisor, until_one_ends
+from bot.responses import DEFAULT_LANGUAGE as BOT_DEFAULT_LANGUAGE
+from bot.responses import TEXTS_DIR as BOT_TEXTS_DIR
+from bot.responses import load_language as load_bot_language
 from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import routes as telegram_routes
 from core import outbox
@@ -46,10 +50,12 @@ from core.sqlite_owner import own_sqlite_database
 from core.survey import SurveyAnswers
 from core.sweeps import QueueSweeps
 from core.waiting import WaitingCustomers
+from handoff.assist import AgentAssist
 from handoff.auto_offer import AutoOffers
 from handoff.errors import HTTP_STATUS, HandoffError
 from handoff.logins import Logins
 from handoff.presence import Presence
+from handoff.routes import assist as assist_routes
 from handoff.routes import console, files, kpi, live, operators, preferences, tickets
 from handoff.service import HandoffService
 
@@ -151,6 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(operators.router)
     app.include_router(preferences.router)
     app.include_router(tickets.router)
+    app.include_router(assist_routes.router)
     app.include_router(live.router)
     app.include_router(kpi.router)
     app.include_router(kpi.metrics_router)
@@ -250,6 +257,21 @@ def _build_handoff(
     app.state.logins = Logins(sessions, bus)
     app.state.presence = presence = Presence(sessions)
     app.state.auto_offers = AutoOffers(sessions, bus, presence, offer_timeout=offer_timeout)
+    app.state.assist = AgentAssist(sessions, rasa, bot_reply_texts, load_catalogue(settings.catalogue_path))
+
+
+@lru_cache
+def bot_reply_texts(language: str) -> dict[str, str]:
+    """The bot's reply texts in a language, by response key, over the default language's: what agent
+    assist offers operators. Handed to the operator side here, since it may not import the bot."""
+    texts = _reply_texts(BOT_DEFAULT_LANGUAGE)
+    if language != BOT_DEFAULT_LANGUAGE and (BOT_TEXTS_DIR / f"{language}.yml").exists():
+        texts = {**texts, **_reply_texts(language)}
+    return texts
+
+
+def _reply_texts(language: str) -> dict[str, str]:
+    return {key: str(entry.get("text", "")) for key, entry in load_bot_language(language).responses.items()}
 
 
 async def _purge_daily(sessions: async_sessionmaker[AsyncSession], days: int) -> None:

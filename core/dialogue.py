@@ -66,6 +66,15 @@ class RasaClient:
             raise DialogueUnavailable("reply: not in Rasa's REST format")
         return replies
 
+    async def parse(self, sender_id: str, text: str) -> dict[str, Any]:
+        """What the bot's model reads in a text (intents, the FAQ answers' ranking), without a turn:
+        nothing is added to any conversation. Rasa 3.6 reads no metadata here, so none is sent."""
+        response = await self._request("POST", sender_id, "/model/parse", "parse", {"text": text})
+        parsed = _json(response, "parse")
+        if not isinstance(parsed, dict):
+            raise DialogueUnavailable("parse: not in Rasa's format")
+        return parsed
+
     async def tracker(self, sender_id: str) -> dict[str, Any]:
         """The full Rasa tracker (slots, events with intent confidences)."""
         path = f"/conversations/{quote(sender_id, safe=SENDER_SAFE)}/tracker"

@@ -28,6 +28,8 @@ class SessionEventKind(enum.StrEnum):
     CLOSED = "closed"
     SURVEY_ASKED = "survey_asked"
     SURVEY_ANSWERED = "survey_answered"
+    # An operator's reply that started from an agent-assist suggestion (detail: which one).
+    REPLY_FROM_SUGGESTION = "reply_from_suggestion"
 
 
 class LiveEventKind(enum.StrEnum):

@@ -318,6 +318,8 @@ HISTORY_ONLY = frozenset(
         Kind.CALLBACK_TRANSFERRED,
         Kind.CALLBACK_CLOSED,
         Kind.SURVEY_ASKED,
+        # Agent assist: counted on their own (suggestion_figures).
+        Kind.REPLY_FROM_SUGGESTION,
     }
 )
 FIGURE_KINDS = frozenset(_HANDLERS)
@@ -481,3 +483,35 @@ def _as_int(value: Any) -> int | None:
 
 def _as_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+# --- Replies that started from an agent-assist suggestion -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestionFigures:
+    """How often sent replies started from a suggestion; `share` is None when nobody replied."""
+
+    replies: int  # every operator reply sent in the period
+    from_suggestion: int
+    share: float | None
+    by_operator: dict[int | None, int]  # operator id -> replies sent from a suggestion
+    by_topic: dict[str, int]  # suggestion ("faq/roaming", "order_status") -> replies sent from it
+
+
+def suggestion_figures(uses: Iterable[EventRow], period: Period, replies: int) -> SuggestionFigures:
+    """From the `reply_from_suggestion` events (detail: operator_id, suggestion) and the number of
+    operator replies sent in the period; most used first."""
+    inside = [u for u in uses if u.kind is Kind.REPLY_FROM_SUGGESTION and period.contains(u.at)]
+    by_operator: dict[int | None, int] = defaultdict(int)
+    by_topic: dict[str, int] = defaultdict(int)
+    for use in inside:
+        by_operator[_as_int(use.detail.get("operator_id"))] += 1
+        by_topic[_as_str(use.detail.get("suggestion")) or "unknown"] += 1
+    return SuggestionFigures(
+        replies=replies,
+        from_suggestion=len(inside),
+        share=_ratio(len(inside), replies),
+        by_operator=dict(sorted(by_operator.items(), key=lambda item: (-item[1], item[0] or 0))),
+        by_topic=dict(sorted(by_topic.items(), key=lambda item: (-item[1], item[0]))),
+    )

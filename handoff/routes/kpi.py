@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import utcnow
+from handoff.assist import load_suggestion_uses
 from handoff.deps import CurrentOperator
 from handoff.kpi import (
     DEFAULT_SERVICE_LEVEL_SECONDS,
@@ -27,6 +28,7 @@ from handoff.kpi import (
     Period,
     compute_figures,
     group_figures,
+    suggestion_figures,
 )
 from handoff.repo_kpi import load_kpi_data
 
@@ -105,6 +107,47 @@ async def read_kpi(
         group_by=group_by,
         total=_public(compute_figures(data, period, service_level_seconds)),
         groups=[FiguresGroup(key=key, figures=_public(f)) for key, f in groups.items()],
+    )
+
+
+class SuggestionUse(BaseModel):
+    key: str | None = Field(description="operator id, or suggestion (faq/<topic>, order_status)")
+    replies: int = Field(description="replies sent that started from a suggestion")
+
+
+class SuggestionReport(BaseModel):
+    since: datetime
+    until: datetime
+    replies: int = Field(description="operator replies sent in the period")
+    from_suggestion: int = Field(description="of them, replies that started from an agent-assist suggestion")
+    share: float | None = Field(description="from_suggestion / replies; null when nobody replied")
+    by_operator: list[SuggestionUse]
+    by_topic: list[SuggestionUse]
+
+
+@router.get("/kpi/suggestions", response_model=SuggestionReport)
+async def read_suggestion_kpi(
+    request: Request,
+    operator: CurrentOperator,
+    since: Annotated[datetime | None, Query(description="ISO 8601; default: 24 h before until")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601, excluded; default: now")] = None,
+) -> SuggestionReport:
+    """How often sent replies started from an agent-assist suggestion, per operator and per topic."""
+    period = _period(since, until)
+    async with get_db_sessions(request)() as db:
+        uses, replies = await load_suggestion_uses(db, period)
+    figures = suggestion_figures(uses, period, replies)
+    return SuggestionReport(
+        since=period.since,
+        until=period.until,
+        replies=figures.replies,
+        from_suggestion=figures.from_suggestion,
+        share=figures.share,
+        by_operator=[
+            SuggestionUse(key=None if k is None else str(k), replies=n)
+            for k, n in figures.by_operator.items()
+        ],
+        by_topic=[SuggestionUse(key=k, replies=n) for k, n in figures.by_topic.items()],
     )
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from core.kinds import ALL_TOPICS, OPERATOR_DISPOSITIONS, Disposition, Topic
 from core.models import HandoffTicket, Operator, utcnow
 from handoff.deps import CurrentOperator, HandoffDep, TicketId
+from handoff.routes.assist import AssistDep
 
 router = APIRouter(prefix="/api/operator", tags=["operator"])
 
@@ -66,6 +67,11 @@ class TicketDetails(BaseModel):
 
 class TextBody(BaseModel):
     text: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")  # PostgreSQL refuses NUL
+
+
+class ReplyBody(TextBody):
+    # The agent-assist suggestion the reply started from ("faq/roaming"), counted in the figures.
+    suggestion: str | None = Field(default=None, min_length=1, max_length=80, pattern=r"^[\w/.\-]+$")
 
 
 class TransferBody(BaseModel):
@@ -178,10 +184,13 @@ async def create_claim(ticket_id: TicketId, handoff: HandoffDep, operator: Curre
 
 @router.post("/tickets/{ticket_id}/messages", response_model=MessagePublic)
 async def create_message(
-    ticket_id: TicketId, body: TextBody, handoff: HandoffDep, operator: CurrentOperator
+    ticket_id: TicketId, body: ReplyBody, handoff: HandoffDep, assist: AssistDep, operator: CurrentOperator
 ) -> MessagePublic:
-    """A reply to the customer, delivered on the session's channel."""
+    """A reply to the customer, delivered on the session's channel; `suggestion`: the agent-assist
+    suggestion it started from, if any."""
     m = await handoff.reply(ticket_id, operator, body.text)
+    if body.suggestion:
+        await assist.record_reply(ticket_id, operator, m, body.suggestion)
     return MessagePublic(id=m.id, direction=m.direction, author=m.author, text=m.text, at=m.created_at)
 
 
