@@ -27,6 +27,7 @@ from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import routes as telegram_routes
 from core import outbox
 from core.advisory_locks import AdvisoryLocks
+from core.alerts import load_keyword_alerts
 from core.callbacks import CallbackFlow
 from core.calls import CallSessions
 from core.catalogue import load_catalogue
@@ -52,10 +53,12 @@ from core.sweeps import QueueSweeps
 from core.waiting import WaitingCustomers
 from handoff.assist import AgentAssist
 from handoff.auto_offer import AutoOffers
+from handoff.card_edits import CardEdits
 from handoff.errors import HTTP_STATUS, HandoffError
 from handoff.logins import Logins
 from handoff.presence import Presence
 from handoff.routes import assist as assist_routes
+from handoff.routes import card as card_routes
 from handoff.routes import console, files, kpi, live, operators, preferences, tickets
 from handoff.service import HandoffService
 
@@ -157,6 +160,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(operators.router)
     app.include_router(preferences.router)
     app.include_router(tickets.router)
+    app.include_router(card_routes.router)
     app.include_router(assist_routes.router)
     app.include_router(live.router)
     app.include_router(kpi.router)
@@ -217,6 +221,7 @@ def _build_core(
         bus=bus,
         hours=hours,
         default_language=settings.default_language,
+        alerts=load_keyword_alerts(),
     )
     app.state.calls = CallSessions(
         sessions, bus, customer_locks=customer_locks, session_idle_minutes=settings.session_idle_minutes
@@ -257,6 +262,8 @@ def _build_handoff(
     app.state.logins = Logins(sessions, bus)
     app.state.presence = presence = Presence(sessions)
     app.state.auto_offers = AutoOffers(sessions, bus, presence, offer_timeout=offer_timeout)
+    # Operators correct customer cards; a phone without a country code is read as the customer's country's.
+    app.state.card_edits = CardEdits(sessions, load_catalogue(settings.catalogue_path).regions_for)
     app.state.assist = AgentAssist(sessions, rasa, bot_reply_texts, load_catalogue(settings.catalogue_path))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import lifecycle, outbox
+from core.alerts import KeywordAlerts, flag_message
 from core.callbacks import CALLBACK, CallbackFlow, awaiting_phone
 from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable, InvalidTurn
@@ -65,6 +66,7 @@ class ConversationService:
         bus: EventBus,
         hours: BusinessHours = ALWAYS_OPEN,
         default_language: str = "en",
+        alerts: KeywordAlerts | None = None,
     ) -> None:
         self._sessions = sessions
         self._rasa = rasa
@@ -80,6 +82,8 @@ class ConversationService:
         self._bus = bus
         self._hours = hours
         self._default_language = default_language
+        # Watched phrases in customer messages flag the conversation to supervisors.
+        self._alerts = alerts if alerts is not None else KeywordAlerts({})
         # Rasa conversation -> turns sent to it since it started (see _rollover_due).
         self._bot_turns: OrderedDict[str, int] = OrderedDict()
 
@@ -148,7 +152,8 @@ class ConversationService:
                 db, session.id, Direction.IN, MessageAuthor.CUSTOMER, text, turn.metadata or None,
                 client_message_id=str(client_id) if client_id else None,
             )  # fmt: skip
-            await outbox.write(db, self._bus, message)
+            alert = await flag_message(db, self._alerts, session, message)
+            await outbox.write(db, self._bus, message, alert)
         return session
 
     async def _while_with_people(self, session: ConversationSession, text: str) -> TurnResult:

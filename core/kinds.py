@@ -28,6 +28,8 @@ class SessionEventKind(enum.StrEnum):
     CLOSED = "closed"
     SURVEY_ASKED = "survey_asked"
     SURVEY_ANSWERED = "survey_answered"
+    # A customer message held a watched phrase (core/alerts.py); detail: message_id, phrases.
+    KEYWORD_ALERT = "keyword_alert"
     # An operator's reply that started from an agent-assist suggestion (detail: which one).
     REPLY_FROM_SUGGESTION = "reply_from_suggestion"
 
@@ -41,6 +43,8 @@ class LiveEventKind(enum.StrEnum):
     TICKET_CLOSED = "ticket_closed"
     MESSAGE = "message"
     OPERATOR_ONLINE = "operator_online"
+    # A customer wrote a watched phrase: supervisors' and operators' consoles flag the conversation.
+    KEYWORD_ALERT = "keyword_alert"
     # Only the streams opened with that log-in hear it, and end.
     LOGGED_OUT = "logged_out"
 

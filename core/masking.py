@@ -36,3 +36,15 @@ def mask_text(text: str) -> str:
 
     text = _EMAIL.sub(lambda match: mask_email(match.group(0)), text)
     return _LONG_NUMBER.sub(_sub, to_ascii_digits(text))
+
+
+def mask_card_value(field: str, value: str | None) -> str:
+    """A customer card value as a log line may show it: a phone's last two digits, a name's first
+    letter, and of an address or a note only its length."""
+    if not value:
+        return "-"
+    if field == "phone":
+        return mask_number(value)
+    if field == "full_name":
+        return f"{value[:1]}***"
+    return f"[{len(value)} chars]"

@@ -62,6 +62,9 @@ class Customer(Base):
     full_name: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     language: Mapped[str] = mapped_column(String(16), default="en")
+    # Kept current by operators (handoff/card_edits.py); every change is a CustomerCardChange row.
+    address: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sessions: Mapped[list[ConversationSession]] = relationship(back_populates="customer")
@@ -226,6 +229,21 @@ class TicketNote(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomerCardChange(Base):
+    """One field of a customer card changed by an operator: who, when, and what it said before.
+    Personal data: exported and erased with the customer (core/privacy.py)."""
+
+    __tablename__ = "customer_card_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboxEvent(Base):

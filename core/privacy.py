@@ -27,6 +27,7 @@ from core import outbox
 from core.models import (
     ConversationSession,
     Customer,
+    CustomerCardChange,
     HandoffTicket,
     Message,
     Order,
@@ -37,6 +38,7 @@ from core.models import (
 )
 
 ERASED = "[erased]"
+_CUSTOMER_FIELDS = ("key", "full_name", "phone", "address", "note", "language", "created_at")
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,14 @@ async def export_customer(db: AsyncSession, key: str) -> dict[str, Any] | None:
         )
     )
     ids = [s.id for s in sessions]
+    changed = CustomerCardChange.customer_id == customer.id
     return {
-        "customer": _row(customer, ("key", "full_name", "phone", "language", "created_at")),
+        "customer": _row(customer, _CUSTOMER_FIELDS),
+        # Operators' corrections of the card keep the values it held before.
+        "card_changes": [
+            _row(c, ("field", "old_value", "new_value", "operator_id", "at"))
+            for c in await _all(db, select(CustomerCardChange).where(changed), CustomerCardChange.id)
+        ],
         "sessions": [
             {
                 **_row(s, ("id", "channel", "language", "state", "started_at", "closed_at")),
@@ -142,6 +150,7 @@ async def erase_customer(db: AsyncSession, key: str) -> Erased | None:
     await db.execute(delete(ConversationSession).where(ConversationSession.id.in_(ids)))
     for data in await _present_channels(db):
         await data.erase(db, key)
+    await db.execute(delete(CustomerCardChange).where(CustomerCardChange.customer_id == customer.id))
     await db.delete(customer)
     return Erased(len(ids), messages, orders)
 

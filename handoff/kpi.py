@@ -318,6 +318,8 @@ HISTORY_ONLY = frozenset(
         Kind.CALLBACK_TRANSFERRED,
         Kind.CALLBACK_CLOSED,
         Kind.SURVEY_ASKED,
+        # Keyword alerts: counted on their own (count_alerts).
+        Kind.KEYWORD_ALERT,
         # Agent assist: counted on their own (suggestion_figures).
         Kind.REPLY_FROM_SUGGESTION,
     }
@@ -515,3 +517,42 @@ def suggestion_figures(uses: Iterable[EventRow], period: Period, replies: int) -
         by_operator=dict(sorted(by_operator.items(), key=lambda item: (-item[1], item[0] or 0))),
         by_topic=dict(sorted(by_topic.items(), key=lambda item: (-item[1], item[0]))),
     )
+
+
+# --- Keyword alerts (core/alerts.py) ----------------------------------------------------------------
+
+AlertGroupBy = Literal["day", "phrase", "language"]
+
+
+@dataclass(frozen=True)
+class AlertCount:
+    alerts: int  # customer messages that held a watched phrase
+    conversations: int  # sessions with at least one of them
+
+
+def count_alerts(
+    events: Iterable[EventRow], period: Period, group_by: AlertGroupBy | None = None
+) -> dict[str | None, AlertCount]:
+    """Keyword alerts of the period: all together (the None key) or by UTC day, phrase or the
+    phrase's language. A message that held two phrases counts once in total and once for each."""
+    messages: dict[str | None, int] = defaultdict(int)
+    sessions: dict[str | None, set[int]] = defaultdict(set)
+    for event in events:
+        if event.kind is not Kind.KEYWORD_ALERT or not period.contains(event.at):
+            continue
+        for key in _alert_keys(event, group_by):
+            messages[key] += 1
+            sessions[key].add(event.session_id)
+    ordered = sorted(messages, key=lambda key: (key is None, key or ""))
+    return {key: AlertCount(messages[key], len(sessions[key])) for key in ordered}
+
+
+def _alert_keys(event: EventRow, group_by: AlertGroupBy | None) -> set[str | None]:
+    if group_by is None:
+        return {None}
+    if group_by == "day":
+        return {_day(event.at)}
+    phrases = event.detail.get("phrases")
+    if not isinstance(phrases, list):
+        return {None}
+    return {_as_str(p.get(group_by)) for p in phrases if isinstance(p, dict)} or {None}

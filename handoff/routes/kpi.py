@@ -23,13 +23,16 @@ from handoff.deps import CurrentOperator
 from handoff.kpi import (
     DEFAULT_SERVICE_LEVEL_SECONDS,
     REPEAT_WINDOW,
+    AlertCount,
     KpiData,
     KpiFigures,
     Period,
     compute_figures,
+    count_alerts,
     group_figures,
     suggestion_figures,
 )
+from handoff.repo_alerts import load_alert_events
 from handoff.repo_kpi import load_kpi_data
 
 router = APIRouter(prefix="/api/operator", tags=["kpi"])
@@ -148,6 +151,44 @@ async def read_suggestion_kpi(
             for k, n in figures.by_operator.items()
         ],
         by_topic=[SuggestionUse(key=k, replies=n) for k, n in figures.by_topic.items()],
+    )
+
+
+class AlertFigures(BaseModel):
+    key: str | None = Field(description="the day, phrase or phrase's language; null for the total")
+    alerts: int = Field(description="customer messages that held a watched phrase")
+    conversations: int = Field(description="conversations with at least one of them")
+
+
+class AlertReport(BaseModel):
+    since: datetime
+    until: datetime
+    group_by: str
+    total: AlertFigures
+    groups: list[AlertFigures] = Field(description="empty when group_by is none")
+
+
+@router.get("/kpi/alerts", response_model=AlertReport)
+async def read_alert_kpi(
+    request: Request,
+    operator: CurrentOperator,
+    since: Annotated[datetime | None, Query(description="ISO 8601; default: 24 h before until")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601, excluded; default: now")] = None,
+    group_by: Literal["day", "phrase", "language", "none"] = "none",
+) -> AlertReport:
+    """Keyword alerts (watched phrases in customer messages, core/data/alerts.yml): in total, or by
+    UTC day, phrase or the phrase's language."""
+    period = _period(since, until)
+    async with get_db_sessions(request)() as db:
+        events = await load_alert_events(db, period)
+    total = count_alerts(events, period).get(None, AlertCount(0, 0))
+    groups = {} if group_by == "none" else count_alerts(events, period, group_by)
+    return AlertReport(
+        since=period.since,
+        until=period.until,
+        group_by=group_by,
+        total=AlertFigures(key=None, **asdict(total)),
+        groups=[AlertFigures(key=key, **asdict(count)) for key, count in groups.items()],
     )
 
 
