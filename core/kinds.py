@@ -89,3 +89,19 @@ class MessageAuthor(enum.StrEnum):
 class Direction(enum.StrEnum):
     IN = "in"  # from the customer
     OUT = "out"  # to the customer
+
+
+class Mood(enum.StrEnum):
+    """The customer's mood in one message (core/mood.py), stored on the message."""
+
+    CALM = "calm"  # neutral or friendly, a plain problem report included
+    NEGATIVE = "negative"  # dissatisfied, frustrated, sad
+    ANGRY = "angry"  # hostile: insults, threats, swearing, shouting
+
+
+class MoodTrend(enum.StrEnum):
+    """Where the customer's mood goes over their latest messages."""
+
+    RISING = "rising"  # more upset than before
+    FALLING = "falling"  # calming down
+    STEADY = "steady"
