@@ -15,18 +15,21 @@ from core.callbacks import CALLBACK, CallbackFlow, awaiting_phone
 from core.dialogue import RasaClient
 from core.errors import DialogueUnavailable, InvalidTurn
 from core.escalation import Escalation
-from core.events import EventBus
+from core.events import EventBus, LiveEvent
 from core.hours import ALWAYS_OPEN, BusinessHours
-from core.kinds import Direction, MessageAuthor, Topic
+from core.kinds import Direction, MessageAuthor, Mood, Topic
 from core.language import detect_language
 from core.locks import CustomerLocks
 from core.messages import SystemMessages
 from core.models import ConversationSession, Message, SessionState, utcnow
+from core.mood import classify as mood_of
 from core.repo.customers import get_or_create_customer
+from core.repo.moods import PERSON_OFFERED, person_due, raise_priority
 from core.repo.sessions import (
     CLIENT_MESSAGE_ID,
     add_message,
     add_replies,
+    add_system_note,
     answered_turn,
     customer_and_open_session,
     is_idle,
@@ -44,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 # Rasa conversations whose turns are counted for the rollover; beyond, the least recent is forgotten.
 COUNTED_CONVERSATIONS = 10_000
+# Button payload with which a customer takes the person offered after angry messages to the bot.
+PERSON_NOW = "/person_now"
 
 
 class ConversationService:
@@ -86,6 +91,9 @@ class ConversationService:
         self._alerts = alerts if alerts is not None else KeywordAlerts({})
         # Rasa conversation -> turns sent to it since it started (see _rollover_due).
         self._bot_turns: OrderedDict[str, int] = OrderedDict()
+        # Sessions whose customer just wrote angrily to the bot again: offered a person after the
+        # bot's answer. Set and read under the customer's lock, within one turn.
+        self._person_due: set[int] = set()
 
     async def handle_turn(self, turn: InboundTurn) -> TurnResult:
         """Persist the turn, then answer it; one customer's turns are handled strictly in order."""
@@ -103,11 +111,16 @@ class ConversationService:
             if rated is not None:
                 return rated
             session = await self._store_inbound(turn, text)
+            offer_person = session.id in self._person_due
+            self._person_due.discard(session.id)
             if session.state != SessionState.BOT.value:
                 return await self._while_with_people(session, text)
+            if text == PERSON_NOW:
+                return await self._to_person_now(session)
             if self._rollover_due(session.rasa_sender_id):
                 await self._roll_over(session)
-            return await self._ask_bot(session, turn, text)
+            result = await self._ask_bot(session, turn, text)
+            return await self._offer_person(session, result) if offer_person else result
 
     async def _already_answered(self, turn: InboundTurn) -> TurnResult | None:
         """A client that lost our response sends the turn again with the same message id: it gets
@@ -152,9 +165,51 @@ class ConversationService:
                 db, session.id, Direction.IN, MessageAuthor.CUSTOMER, text, turn.metadata or None,
                 client_message_id=str(client_id) if client_id else None,
             )  # fmt: skip
+            message.mood = mood_of(text, session.language)
+            moved = await self._note_mood(db, session, message)
             alert = await flag_message(db, self._alerts, session, message)
-            await outbox.write(db, self._bus, message, alert)
+            await outbox.write(db, self._bus, message, alert, moved)
         return session
+
+    async def _note_mood(
+        self, db: AsyncSession, session: ConversationSession, message: Message
+    ) -> LiveEvent | None:
+        """An angry message moves a waiting customer up the queue; with the bot, the second angry
+        one in a row earns the offer of a person. Calm and negative ones cost nothing here."""
+        if message.mood != Mood.ANGRY:
+            return None
+        if session.state == SessionState.QUEUED:
+            return await raise_priority(db, session.id)
+        if session.state == SessionState.BOT:
+            await db.flush()
+            if await person_due(db, message):
+                self._person_due.add(session.id)
+        return None
+
+    async def _offer_person(self, session: ConversationSession, result: TurnResult) -> TurnResult:
+        """After the bot's answer, a button to a person; the customer may as well carry on here."""
+        if result.state != SessionState.BOT:
+            return result  # the bot handed over already
+        lang = session.language
+        button = Button(self._messages.get("mood_person_button", lang), PERSON_NOW)
+        async with self._sessions() as db, db.begin():
+            offer = add_system_note(
+                db, session.id, self._messages.get("mood_person_offer", lang),
+                {"buttons": [{"title": button.title, "payload": button.payload}], PERSON_OFFERED: True},
+            )  # fmt: skip
+            await outbox.write(db, self._bus, offer)
+        return TurnResult(result.session_id, result.state, (*result.replies, Reply(offer.text, (button,))))
+
+    async def _to_person_now(self, session: ConversationSession) -> TurnResult:
+        """The customer took the offered person: queued at once, without the bot asking again."""
+        await self._escalation.escalate(
+            session.id,
+            reason="customer_upset",
+            topic=Topic.GENERAL,
+            summary=self._messages.get("mood_person_summary", session.language),
+        )
+        notice = await self._after_escalation(session)
+        return TurnResult(session.id, SessionState.QUEUED, (notice,))
 
     async def _while_with_people(self, session: ConversationSession, text: str) -> TurnResult:
         if session.state != SessionState.QUEUED:

@@ -14,6 +14,7 @@ from core.dialogue import RasaClient
 from core.errors import TransitionRefused
 from core.events import EventBus
 from core.models import ConversationSession
+from core.repo.moods import priority_on_queueing
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class Escalation:
             result = await lifecycle.queue(
                 db, session_id, reason=reason, topic=topic, summary=summary, card=card
             )
+            if result.done and result.ticket is not None:
+                await priority_on_queueing(db, result.ticket)
             await outbox.write(db, self._bus, lifecycle.live_event(result))
         if result.outcome is lifecycle.Outcome.NOT_FOUND:
             raise LookupError(result.why)

@@ -71,6 +71,8 @@ def message_event(message: Any) -> LiveEvent:
                 "text": message.text,
                 "payload": message.payload,
                 "at": message.created_at.isoformat(),
+                # A customer message's mood (core/mood.py); None for the front line's own messages.
+                "mood": getattr(message, "mood", None),
             },
         },
     )

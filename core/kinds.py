@@ -41,6 +41,8 @@ class LiveEventKind(enum.StrEnum):
     TICKET_OFFERED = "ticket_offered"
     TICKET_CLAIMED = "ticket_claimed"
     TICKET_CLOSED = "ticket_closed"
+    # A waiting customer turned angry: their ticket moved up the queue (core/repo/moods.py).
+    TICKET_MOOD = "ticket_mood"
     MESSAGE = "message"
     OPERATOR_ONLINE = "operator_online"
     # A customer wrote a watched phrase: supervisors' and operators' consoles flag the conversation.

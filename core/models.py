@@ -108,6 +108,9 @@ class Message(Base):
     # retry is found by it in one indexed lookup instead of a scan of the latest messages.
     client_message_id: Mapped[str | None] = mapped_column(String(80), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A customer message's mood as core/mood.py read it when it was stored (core.kinds.Mood);
+    # None for the front line's own messages and for rows stored before moods were read.
+    mood: Mapped[str | None] = mapped_column(String(16))
 
     session: Mapped[ConversationSession] = relationship(back_populates="messages")
 

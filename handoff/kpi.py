@@ -17,8 +17,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from core.kinds import Mood
 from core.kinds import SessionEventKind as Kind
 from core.models import SessionState
+from core.mood import LEVEL as MOOD_LEVEL
 
 GroupBy = Literal["day", "operator", "topic", "language"]
 
@@ -556,3 +558,105 @@ def _alert_keys(event: EventRow, group_by: AlertGroupBy | None) -> set[str | Non
     if not isinstance(phrases, list):
         return {None}
     return {_as_str(p.get(group_by)) for p in phrases if isinstance(p, dict)} or {None}
+
+# --- The customer's mood at the start and at the close of each ticket -----------------------------
+
+MoodGroupBy = Literal["day", "topic", "language"]
+
+
+@dataclass(frozen=True)
+class MoodTicket:
+    """A ticket a person handled and closed: its queueing and closing moments, `at` aware UTC."""
+
+    id: int
+    session_id: int
+    topic: str
+    language: str
+    queued_at: datetime
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class MoodRow:
+    """A customer message's mood (core/mood.py) and when it was stored."""
+
+    session_id: int
+    at: datetime
+    mood: Mood
+
+
+@dataclass(frozen=True)
+class MoodFigures:
+    """Of tickets closed in the period with a known mood: how the customer felt when they were
+    queued (their latest message then) and at the close (their latest message before it)."""
+
+    tickets: int
+    at_start: dict[str, int]
+    at_close: dict[str, int]
+    ended_calmer: int
+    ended_more_upset: int
+    ended_calmer_rate: float | None  # ended calmer / tickets
+    upset_calmed_rate: float | None  # ended calmer / tickets that started negative or angry
+
+
+def mood_figures(
+    tickets: Iterable[MoodTicket],
+    moods: Iterable[MoodRow],
+    period: Period,
+    group_by: MoodGroupBy | None = None,
+) -> dict[str | None, MoodFigures]:
+    """Per UTC day of the close, topic or language (or one None group for all): the mood at the start
+    and at the close. A ticket whose customer wrote nothing with a mood is left out."""
+    by_session: dict[int, list[MoodRow]] = defaultdict(list)
+    for row in moods:
+        by_session[row.session_id].append(row)
+    for rows in by_session.values():
+        rows.sort(key=lambda row: row.at)
+    groups: dict[str | None, list[tuple[Mood, Mood]]] = defaultdict(list)
+    for ticket in tickets:
+        if not period.contains(ticket.closed_at):
+            continue
+        ends = _start_and_close(ticket, by_session.get(ticket.session_id, []))
+        if ends is not None:
+            groups[_mood_key(ticket, group_by)].append(ends)
+    ordered = sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    return {key: _mood_figures(pairs) for key, pairs in ordered}
+
+
+def mood_total(tickets: Iterable[MoodTicket], moods: Iterable[MoodRow], period: Period) -> MoodFigures:
+    return mood_figures(tickets, moods, period).get(None) or _mood_figures([])
+
+
+def _start_and_close(ticket: MoodTicket, rows: Sequence[MoodRow]) -> tuple[Mood, Mood] | None:
+    """The latest mood when the ticket was queued (else the first one after), and the latest
+    before it closed."""
+    before_close = [row for row in rows if row.at <= ticket.closed_at]
+    if not before_close:
+        return None
+    queued = [row for row in before_close if row.at <= ticket.queued_at]
+    start = queued[-1] if queued else before_close[0]
+    return start.mood, before_close[-1].mood
+
+
+def _mood_key(ticket: MoodTicket, group_by: MoodGroupBy | None) -> str | None:
+    if group_by == "day":
+        return _day(ticket.closed_at)
+    if group_by == "topic":
+        return ticket.topic
+    if group_by == "language":
+        return ticket.language.split("-")[0]
+    return None
+
+
+def _mood_figures(pairs: Sequence[tuple[Mood, Mood]]) -> MoodFigures:
+    calmer = sum(MOOD_LEVEL[end] < MOOD_LEVEL[start] for start, end in pairs)
+    upset = sum(start is not Mood.CALM for start, _ in pairs)
+    return MoodFigures(
+        tickets=len(pairs),
+        at_start={m.value: sum(start is m for start, _ in pairs) for m in Mood},
+        at_close={m.value: sum(end is m for _, end in pairs) for m in Mood},
+        ended_calmer=calmer,
+        ended_more_upset=sum(MOOD_LEVEL[end] > MOOD_LEVEL[start] for start, end in pairs),
+        ended_calmer_rate=_ratio(calmer, len(pairs)),
+        upset_calmed_rate=_ratio(calmer, upset),
+    )

@@ -21,6 +21,7 @@ from core.kinds import (
     Direction,
     Disposition,
     MessageAuthor,
+    Mood,
     SessionEventKind,
 )
 from core.messages import SystemMessages
@@ -35,6 +36,7 @@ from core.models import (
     TicketStatus,
     utcnow,
 )
+from core.repo.moods import latest_moods
 from core.repo.sessions import add_message, add_system_note, record_event, transcript
 from handoff.errors import NotYourTicket, TicketConflict, TicketNotFound
 
@@ -78,6 +80,11 @@ class HandoffService:
                 .order_by(HandoffTicket.priority.desc(), HandoffTicket.created_at, HandoffTicket.id)
             )
             return list(rows)
+
+    async def latest_moods(self, session_ids: list[int]) -> dict[int, list[Mood]]:
+        """Each session's latest customer moods, oldest first (for the queue's mood and trend)."""
+        async with self._sessions() as db:
+            return await latest_moods(db, session_ids)
 
     async def live_events_after(self, last_id: int, limit: int) -> list[LiveEvent] | None:
         """What a reconnecting console missed after the event it saw last, oldest first; None when

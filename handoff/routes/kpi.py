@@ -30,10 +30,13 @@ from handoff.kpi import (
     compute_figures,
     count_alerts,
     group_figures,
+    mood_figures,
+    mood_total,
     suggestion_figures,
 )
 from handoff.repo_alerts import load_alert_events
 from handoff.repo_kpi import load_kpi_data
+from handoff.repo_moods import load_mood_data
 
 router = APIRouter(prefix="/api/operator", tags=["kpi"])
 metrics_router = APIRouter()
@@ -189,6 +192,51 @@ async def read_alert_kpi(
         group_by=group_by,
         total=AlertFigures(key=None, **asdict(total)),
         groups=[AlertFigures(key=key, **asdict(count)) for key, count in groups.items()],
+    )
+
+
+class MoodGroup(BaseModel):
+    key: str | None = Field(description="the UTC day of the close, topic or language; null for the total")
+    tickets: int = Field(description="tickets a person handled and closed in the period, with a known mood")
+    at_start: dict[str, int] = Field(description="calm / negative / angry: the latest mood when queued")
+    at_close: dict[str, int] = Field(description="calm / negative / angry: the latest mood before the close")
+    ended_calmer: int
+    ended_more_upset: int
+    ended_calmer_rate: float | None = Field(description="ended_calmer / tickets")
+    upset_calmed_rate: float | None = Field(
+        description="ended_calmer / tickets that started negative or angry: the upset who left calmer"
+    )
+
+
+class MoodReport(BaseModel):
+    since: datetime
+    until: datetime
+    group_by: str
+    total: MoodGroup
+    groups: list[MoodGroup] = Field(description="empty when group_by is none")
+
+
+@router.get("/kpi/moods", response_model=MoodReport)
+async def read_mood_kpi(
+    request: Request,
+    operator: CurrentOperator,
+    since: Annotated[datetime | None, Query(description="ISO 8601; default: 24 h before until")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601, excluded; default: now")] = None,
+    group_by: Literal["day", "topic", "language", "none"] = "none",
+) -> MoodReport:
+    """The customer's mood (core/mood.py) when each ticket was queued and when it was closed, for the
+    tickets closed in the period: in total, or by UTC day of the close, topic or language."""
+    period = _period(since, until)
+    async with get_db_sessions(request)() as db:
+        tickets, moods = await load_mood_data(db, period)
+    total = mood_total(tickets, moods, period)
+    groups = {} if group_by == "none" else mood_figures(tickets, moods, period, group_by)
+    return MoodReport(
+        since=period.since,
+        until=period.until,
+        group_by=group_by,
+        total=MoodGroup(key=None, **asdict(total)),
+        groups=[MoodGroup(key=key, **asdict(figures)) for key, figures in groups.items()],
     )
 
 

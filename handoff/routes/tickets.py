@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from core.kinds import ALL_TOPICS, OPERATOR_DISPOSITIONS, Disposition, Topic
+from core.kinds import ALL_TOPICS, OPERATOR_DISPOSITIONS, Disposition, MessageAuthor, Topic
 from core.models import HandoffTicket, Operator, utcnow
+from core.mood import trend as mood_trend
 from handoff.deps import CurrentOperator, HandoffDep, TicketId
 from handoff.routes.assist import AssistDep
 
@@ -38,6 +40,10 @@ class TicketPublic(BaseModel):
     offered_to: int | None = None
     # Whether the ticket's topic and language are among the operator's skills and languages.
     matches_me: bool = False
+    # The customer's mood in their latest message (calm / negative / angry, core/mood.py) and where
+    # it goes over their latest few: "rising" (more upset), "falling" or "steady"; None before any.
+    mood: str | None = None
+    mood_trend: str | None = None
 
 
 class MessagePublic(BaseModel):
@@ -48,6 +54,8 @@ class MessagePublic(BaseModel):
     at: datetime
     # Buttons the customer was shown, a media attachment ({"kind", "url", ...}) and the like.
     payload: dict[str, Any] | None = None
+    # A customer message's mood when it was stored; None for the front line's own messages.
+    mood: str | None = None
 
 
 class NotePublic(BaseModel):
@@ -137,7 +145,16 @@ async def read_queue(
     """Waiting sessions, highest priority first, then longest wait; `mine=true`: only those
     matching the operator's skills and languages."""
     tickets = [_public(t, operator) for t in await handoff.queue()]
+    moods = await handoff.latest_moods([t.session_id for t in tickets])
+    for ticket in tickets:
+        _set_mood(ticket, moods.get(ticket.session_id, []))
     return [t for t in tickets if t.matches_me] if mine else tickets
+
+
+def _set_mood(ticket: TicketPublic, moods: Sequence[str]) -> None:
+    """The latest of the customer's moods (oldest first), and their trend."""
+    if moods:
+        ticket.mood, ticket.mood_trend = moods[-1], mood_trend(moods)
 
 
 @router.get("/callbacks", response_model=list[TicketPublic])
@@ -154,8 +171,10 @@ async def read_ticket(ticket_id: TicketId, handoff: HandoffDep, operator: Curren
     """The context card (frozen at escalation) and the live transcript, before or after claiming."""
     found = await handoff.ticket_details(ticket_id)
     ticket = found["ticket"]
+    public = _public(ticket)
+    _set_mood(public, [m.mood for m in found["messages"] if m.author == MessageAuthor.CUSTOMER and m.mood])
     return TicketDetails(
-        ticket=_public(ticket),
+        ticket=public,
         session_state=found["session_state"],
         card=ticket.card,
         messages=[
@@ -166,6 +185,7 @@ async def read_ticket(ticket_id: TicketId, handoff: HandoffDep, operator: Curren
                 text=m.text,
                 at=m.created_at,
                 payload=m.payload,
+                mood=m.mood,
             )
             for m in found["messages"]
         ],
