@@ -28,29 +28,10 @@
   ];
   // Skills a conversation can always be sent back to the queue for, whatever colleagues list.
   const TOPICS = ["orders", "technical", "billing", "general"];
-  const MEDIA_KINDS = {
-    photo: "Photo",
-    document: "Document",
-    voice: "Voice message",
-    sticker: "Sticker",
-    video: "Video",
-    audio: "Audio",
-    contact: "Contact",
-  };
-
-  const AUTHORS = { customer: "Customer", bot: "Bot", operator: "Operator", system: "System" };
-  const SESSION_STATES = {
-    bot: "is talking to the bot",
-    queued: "is waiting for an operator",
-    operator: "is with an operator",
-    closed: "has left (conversation closed)",
-  };
-  const DISPOSITIONS = {
-    resolved: "Resolved",
-    not_resolved: "Not resolved",
-    callback_needed: "Callback needed",
-    spam: "Spam",
-  };
+  // Codes the API sends, each with its text in handoff/texts/<lang>/console.yml ("<prefix><code>").
+  const MEDIA_KINDS = ["photo", "document", "voice", "sticker", "video", "audio", "contact"];
+  const AUTHORS = ["customer", "bot", "operator", "system"];
+  const SESSION_STATES = ["bot", "queued", "operator", "closed"];
 
   const $ = (id) => document.getElementById(id);
 
@@ -187,6 +168,7 @@
     replyOrigin: null, // {ticketId, suggestion} while the reply box holds text that began from a suggestion
     closedTold: new Set(), // tickets the features were told are closed (a close and its echo: told once)
     figuresReport: null, // the last figures shown, redrawn when the language changes
+    figuresUpdated: null, // when they arrived
   };
 
   // ---------------------------------------------------------------- helpers
@@ -214,7 +196,13 @@
     return node;
   }
 
-  function setText(id, value, fallback = "not known") {
+  /** The text for an API code (a reason, a topic, a status); the code made readable when none is written. */
+  function coded(prefix, code) {
+    const key = `console.${prefix}${code}`;
+    return Object.prototype.hasOwnProperty.call(texts.map, key) ? texts.map[key] : humanize(code);
+  }
+
+  function setText(id, value, fallback = c("not_known")) {
     const node = $(id);
     const known = value !== null && value !== undefined && String(value).trim() !== "";
     node.textContent = known ? String(value) : fallback;
@@ -231,13 +219,13 @@
 
   function formatTime(value) {
     const date = parseTime(value);
-    return date ? date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }) : "";
+    return date ? date.toLocaleTimeString(texts.language, { hour: "2-digit", minute: "2-digit" }) : "";
   }
 
   function formatDateTime(value) {
     const date = parseTime(value);
     return date
-      ? date.toLocaleString(undefined, {
+      ? date.toLocaleString(texts.language, {
           year: "numeric",
           month: "short",
           day: "numeric",
@@ -309,44 +297,39 @@
     const detail = String(err.detail || "");
     switch (err.status) {
       case 0:
-        return "Cannot reach the server. Check your connection; the console keeps trying.";
+        return c("error_unreachable");
       case 401:
-        return "Your session has ended. Please log in again.";
+        return c("error_session_ended");
       case 403:
-        return "Only the operator who claimed this conversation can do that. Claim it first.";
+        return c("error_not_yours");
       case 404:
-        return "This conversation no longer exists.";
+        return c("error_gone");
       case 409: {
-        if (/already yours/i.test(detail)) return "You have already claimed this conversation.";
-        if (/closed/i.test(detail)) return "This conversation is already closed.";
-        if (/offered to a colleague/i.test(detail)) return humanize(detail) + ".";
-        if (/callback task/i.test(detail)) return `This is a callback task: ${detail.replace(/^.*?: /, "")}.`;
+        if (/already yours/i.test(detail)) return c("error_already_yours");
+        if (/closed/i.test(detail)) return c("error_already_closed");
+        if (/offered to a colleague/i.test(detail)) return c("error_offered_to_colleague");
+        if (/callback task/i.test(detail)) return c("error_callback_task", { detail: detail.replace(/^.*?: /, "") });
         const limit = detail.match(/handle (\d+) sessions/i);
-        if (limit) {
-          const count = limit[1];
-          return `You already handle ${count} conversations, your limit. Close one before claiming another.`;
-        }
-        return "Someone else claimed it before you. Pick another conversation from the queue.";
+        if (limit) return c("error_limit", { count: limit[1] });
+        return c("error_claimed_by_other");
       }
       case 422:
-        return `That was not accepted: ${detail}`;
+        return c("error_not_accepted", { detail });
       case 503:
-        if (/bot/i.test(detail)) {
-          return "The bot is not reachable right now, so the conversation stays with you.";
-        }
-        return "The service is briefly unavailable. Please try again in a few seconds.";
+        if (/bot/i.test(detail)) return c("error_bot_unreachable");
+        return c("error_unavailable");
       default:
-        return `Something went wrong (${err.status}): ${detail}`;
+        return c("error_other", { status: err.status, detail });
     }
   }
 
   /** 401 anywhere sends the operator back to the log-in form; other errors go to the banner. */
   function handleError(err) {
     if (err instanceof ApiError && err.status === 401) {
-      logOut("Your session has ended. Please log in again.");
+      logOut(c("error_session_ended"));
       return;
     }
-    showBanner(err instanceof ApiError ? explain(err) : `Something went wrong: ${err.message}`, "error");
+    showBanner(err instanceof ApiError ? explain(err) : c("error_script", { detail: err.message }), "error");
   }
 
   function showBanner(text, kind = "error") {
@@ -366,8 +349,7 @@
 
   function setConnection(mode) {
     const node = $("connection");
-    const labels = { live: "live", polling: "updating every 3 s", offline: "offline, retrying" };
-    node.textContent = labels[mode] || mode;
+    node.textContent = c(`connection_${mode}`);
     node.className = `connection ${mode}`;
     node.dataset.mode = mode;
   }
@@ -395,7 +377,7 @@
     const error = $("login-error");
     error.hidden = true;
     if (!login || !password) {
-      error.textContent = "Enter both your login and your password.";
+      error.textContent = c("login_missing");
       error.hidden = false;
       return;
     }
@@ -408,8 +390,8 @@
       $("login-password").value = "";
       startConsole(result.token, result.operator);
     } catch (err) {
-      if (err.status === 401) error.textContent = "Wrong login or password.";
-      else if (err.status === 422) error.textContent = "Enter both your login and your password.";
+      if (err.status === 401) error.textContent = c("login_wrong");
+      else if (err.status === 422) error.textContent = c("login_missing");
       else error.textContent = explain(err);
       error.hidden = false;
     } finally {
@@ -451,6 +433,7 @@
       lastEventId: null,
       replyOrigin: null,
       figuresReport: null,
+      figuresUpdated: null,
     });
     state.mine.clear();
     state.offers.clear();
@@ -666,7 +649,7 @@
   /** Background refreshes stay quiet: only a lost connection or an ended session is worth saying. */
   function backgroundError(err) {
     if (err instanceof ApiError && err.status === 401) {
-      logOut("Your session has ended. Please log in again.");
+      logOut(c("error_session_ended"));
     } else if (err instanceof ApiError && err.status === 0) {
       setConnection("offline");
     }
@@ -736,8 +719,8 @@
     button.addEventListener("click", () => openTicket(id));
     const accept = el("button", {
       cls: "primary accept",
-      text: "Accept",
-      attrs: { type: "button", "data-accept-id": id, title: "Claim the conversation offered to you" },
+      text: c("accept"),
+      attrs: { type: "button", "data-accept-id": id, title: c("accept_title") },
     });
     accept.addEventListener("click", () => acceptOffer(id));
     return el("li", { attrs: { "data-ticket-id": id } }, [button, accept]);
@@ -750,16 +733,18 @@
     wait.textContent = formatDuration(Date.now() - ticket.since);
     const priority = part("priority");
     priority.hidden = !(ticket.priority > 0);
-    priority.textContent = `priority ${ticket.priority}`;
+    priority.textContent = c("priority_badge", { priority: ticket.priority });
     part("channel").textContent = ticket.channel || "?";
     part("lang").textContent = ticket.language;
-    part("reason").textContent = humanize(ticket.reason);
+    part("reason").textContent = coded("reason_", ticket.reason);
+    li.querySelector(".accept").textContent = c("accept");
+    li.querySelector(".accept").title = c("accept_title");
     part("summary").textContent = ticket.summary;
     const button = li.firstElementChild;
     // Servers that know the operator's skills and languages say whether the ticket fits them.
     const outside = ticket.matches_me === false;
     button.classList.toggle("outside", outside);
-    if (outside) button.title = "Outside your skills or languages";
+    if (outside) button.title = c("outside_skills");
     else button.removeAttribute("title");
     if (state.current && state.current.id === ticket.id) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");
@@ -779,7 +764,7 @@
     const offer = offerOf(ticketId);
     const badge = li.querySelector(".offer");
     badge.hidden = offer === null;
-    badge.textContent = offer === "me" ? "Offered to you" : "Offered to a colleague";
+    badge.textContent = offer === "me" ? c("offered_to_you") : c("offered_to_colleague");
     badge.classList.toggle("offer-mine", offer === "me");
     li.firstElementChild.classList.toggle("offered", offer === "me");
     li.querySelector(".accept").hidden = offer !== "me";
@@ -797,8 +782,10 @@
 
   function showOfferBanner(ticketId) {
     const ticket = state.queue.find((t) => t.id === ticketId);
-    const about = ticket ? ` (${humanize(ticket.reason)}, ${ticket.language})` : "";
-    showBanner(`Conversation #${ticketId}${about} is offered to you. Accept it?`, "offer");
+    const text = ticket
+      ? c("offer_banner_about", { id: ticketId, reason: coded("reason_", ticket.reason), language: ticket.language })
+      : c("offer_banner", { id: ticketId });
+    showBanner(text, "offer");
     $("banner-accept").hidden = false;
     state.offerBanner = ticketId;
     state.offersShown.add(ticketId);
@@ -903,7 +890,7 @@
             el("span", { cls: "item-row" }, [
               el("span", { cls: "ticket-no", text: `#${item.id}` }),
               el("span", { cls: "badge lang", text: item.language, auto: true }),
-              item.unread ? el("span", { cls: "badge unread", text: "new message" }) : null,
+              item.unread ? el("span", { cls: "badge unread", text: c("unread") }) : null,
             ]),
             el("span", { cls: "summary", text: item.summary, auto: true }),
           ],
@@ -926,7 +913,7 @@
   /** A due time in the operator's own time zone; the date only when it is not today. */
   function formatDue(value) {
     const date = parseTime(value);
-    if (!date) return "now";
+    if (!date) return c("due_now_short");
     const today = new Date().toDateString() === date.toDateString();
     return today ? formatTime(value) : formatDateTime(value);
   }
@@ -949,18 +936,18 @@
   function callbackItem(ticket, due) {
     const owner = callbackOwner(ticket);
     const at = formatDue(ticket.callback_after);
-    const when = due ? `due since ${at}` : `from ${at}`;
+    const when = due ? c("due_since", { time: at }) : c("due_from", { time: at });
     const cls = `ticket-item callback-item ${due ? "due" : "later"}`;
     // A phone number reads left-to-right even among Arabic or Persian text.
     const button = el("button", { cls, attrs: { type: "button", "data-ticket-id": ticket.id } }, [
       el("span", { cls: "item-row" }, [
-        el("span", { cls: "phone", text: ticket.callback_phone || "no number", attrs: { dir: "ltr" } }),
-        el("span", { cls: `badge ${due ? "due" : "later"}`, text: due ? "due" : "later" }),
+        el("span", { cls: "phone", text: ticket.callback_phone || c("no_number"), attrs: { dir: "ltr" } }),
+        el("span", { cls: `badge ${due ? "due" : "later"}`, text: due ? c("badge_due") : c("badge_later") }),
         el("span", { cls: "badge lang", text: ticket.language, auto: true }),
-        owner ? el("span", { cls: "badge owner", text: owner }) : null,
+        owner ? el("span", { cls: `badge owner owner-${owner}`, text: c(`owner_${owner}`) }) : null,
       ]),
       el("span", { cls: "when", text: when, auto: true }),
-      el("span", { cls: "reason", text: humanize(ticket.reason), auto: true }),
+      el("span", { cls: "reason", text: coded("reason_", ticket.reason), auto: true }),
       el("span", { cls: "summary", text: ticket.summary, auto: true }),
     ]);
     if (state.current && state.current.id === ticket.id) button.setAttribute("aria-current", "true");
@@ -1001,8 +988,8 @@
     };
     $("ticket-placeholder").hidden = true;
     $("ticket-body").hidden = false;
-    $("ticket-heading").textContent = `Conversation #${id}`;
-    $("ticket-status").textContent = "loading…";
+    $("ticket-heading").textContent = c("heading_conversation", { id });
+    $("ticket-status").textContent = c("loading");
     for (const listId of ["transcript", "notes", "slots", "intents", "customer-orders", "canned"]) {
       $(listId).replaceChildren();
     }
@@ -1042,7 +1029,7 @@
     const ticket = details.ticket;
     const taken = ticket.status === "assigned" && ticket.operator_id !== state.operator.id;
     if (before && before.status === "queued" && taken && $("banner").hidden) {
-      showBanner("Someone else claimed this conversation. Pick another one from the queue.", "info");
+      showBanner(c("claimed_by_other_banner"), "info");
     }
     current.ticket = details.ticket;
     current.sessionId = details.ticket.session_id;
@@ -1081,14 +1068,14 @@
   function renderCard(card, ticket) {
     const session = card.session || {};
     const customer = card.customer || {};
-    const what = ticket.kind === "callback" ? "Callback" : "Conversation";
+    const what = ticket.kind === "callback" ? "callback" : "conversation";
     $("ticket-heading").textContent = customer.full_name
-      ? `${what} #${ticket.id} · ${customer.full_name}`
-      : `${what} #${ticket.id}`;
+      ? c(`heading_${what}_named`, { id: ticket.id, name: customer.full_name })
+      : c(`heading_${what}`, { id: ticket.id });
     $("ticket-heading").dir = "auto";
-    setText("card-reason", humanize(card.reason || ticket.reason));
-    setText("card-topic", humanize(card.topic || ticket.topic));
-    setText("card-summary", card.summary || ticket.summary, "no summary");
+    setText("card-reason", coded("reason_", card.reason || ticket.reason));
+    setText("card-topic", coded("topic_", card.topic || ticket.topic));
+    setText("card-summary", card.summary || ticket.summary, c("no_summary"));
     setText("card-channel", session.channel || ticket.channel);
     setText("card-language", session.language || ticket.language);
     setText("card-priority", String(ticket.priority));
@@ -1096,7 +1083,7 @@
     const dialogueError = $("card-dialogue-error");
     dialogueError.hidden = !card.dialogue_error;
     dialogueError.textContent = card.dialogue_error
-      ? `The bot's memory could not be read when this was escalated (${card.dialogue_error}).`
+      ? c("dialogue_error", { detail: card.dialogue_error })
       : "";
 
     setText("customer-name", customer.full_name);
@@ -1110,18 +1097,18 @@
         ? orders.map((order) =>
             el("li", { cls: "order" }, [
               el("span", { cls: "order-head" }, [
-                el("span", { cls: "order-no", text: `No. ${order.number}`, auto: true }),
-                el("span", { cls: "badge", text: humanize(order.status), auto: true }),
+                el("span", { cls: "order-no", text: c("order_number", { number: order.number }), auto: true }),
+                el("span", { cls: "badge", text: coded("order_status_", order.status), auto: true }),
               ]),
               el("span", { cls: "order-line", text: order.tariff, auto: true }),
               el("span", { cls: "order-line", text: order.address, auto: true }),
               el("span", {
                 cls: "order-line muted",
-                text: `visit ${order.visit_date || "?"} · ordered ${formatDateTime(order.created_at)}`,
+                text: c("order_dates", { visit: order.visit_date || "?", ordered: formatDateTime(order.created_at) }),
               }),
             ]),
           )
-        : [el("li", { cls: "muted", text: "No orders." })]),
+        : [el("li", { cls: "muted", text: c("no_orders") })]),
     );
 
     const slots = Object.entries(card.slots || {});
@@ -1131,7 +1118,7 @@
             el("dt", { text: name, auto: true }),
             el("dd", { text: slotValue(value), auto: true }),
           ])
-        : [el("dd", { cls: "muted whole-row", text: "No slots filled." })]),
+        : [el("dd", { cls: "muted whole-row", text: c("no_slots") })]),
     );
 
     const intents = card.intents || [];
@@ -1144,14 +1131,16 @@
               .join(", ");
             return el("li", { cls: "intent" }, [
               el("span", { cls: "intent-head" }, [
-                el("span", { cls: "intent-name", text: entry.intent || "unknown", auto: true }),
+                el("span", { cls: "intent-name", text: entry.intent || c("unknown_intent"), auto: true }),
                 el("span", { cls: "confidence", text: percent(entry.confidence) }),
               ]),
               el("span", { cls: "intent-text", text: entry.text || "", auto: true }),
-              others ? el("span", { cls: "intent-others muted", text: `also: ${others}`, auto: true }) : null,
+              others
+                ? el("span", { cls: "intent-others muted", text: c("intent_others", { others }), auto: true })
+                : null,
             ]);
           })
-        : [el("li", { cls: "muted", text: "No intents recorded." })]),
+        : [el("li", { cls: "muted", text: c("no_intents") })]),
     );
   }
 
@@ -1165,10 +1154,10 @@
       if (!message || current.messageIds.has(message.id)) continue;
       current.messageIds.add(message.id);
       added = true;
-      const author = AUTHORS[message.author] ? message.author : "system";
+      const author = AUTHORS.includes(message.author) ? message.author : "system";
       const item = el("li", { cls: `msg msg-${author}`, attrs: { "data-message-id": message.id } }, [
         el("span", { cls: "msg-meta" }, [
-          el("span", { cls: "msg-author", text: AUTHORS[author] }),
+          el("span", { cls: "msg-author", text: c(`author_${author}`) }),
           el("time", { text: formatTime(message.at), attrs: { datetime: message.at || "" } }),
         ]),
         el("p", { cls: "msg-text", text: message.text, auto: true }),
@@ -1192,7 +1181,7 @@
       if (current.noteIds.has(note.id)) continue;
       current.noteIds.add(note.id);
       const mine = state.operator && note.operator_id === state.operator.id;
-      const who = mine ? "You" : `Operator ${colleagueName(note.operator_id)}`;
+      const who = mine ? c("note_by_me") : c("note_by_colleague", { name: colleagueName(note.operator_id) });
       list.append(
         el("li", { cls: "note", attrs: { "data-note-id": note.id } }, [
           el("span", { cls: "msg-meta" }, [
@@ -1224,9 +1213,7 @@
     $("disposition").disabled = !mine;
     $("reply-text").disabled = !mine;
     $("reply-submit").disabled = !mine;
-    $("reply-text").placeholder = mine
-      ? "Write to the customer (Enter sends, Shift+Enter for a new line)"
-      : "Claim the conversation to reply";
+    $("reply-text").placeholder = mine ? c("reply_placeholder") : c("reply_placeholder_claim");
     for (const button of $("canned").querySelectorAll("button")) button.disabled = !mine;
     $("note-text").disabled = !loaded;
     $("note-submit").disabled = !loaded;
@@ -1237,26 +1224,30 @@
     status.replaceChildren();
     status.className = `status status-${ticket.status}`;
     if (ticket.status === "queued" && ticket.kind === "callback") {
-      status.append(isDue(ticket) ? "To call now" : `To call from ${formatDue(ticket.callback_after)}`);
+      status.append(isDue(ticket) ? c("status_call_now") : c("status_call_from", { time: formatDue(ticket.callback_after) }));
     } else if (ticket.status === "queued") {
       const queued = state.queue.find((t) => t.id === ticket.id);
       const since = queued ? queued.since : Date.now() - ticket.waiting_seconds * 1000;
       const wait = el("span", { text: formatDuration(Date.now() - since), attrs: { "data-since": since } });
-      status.append("Waiting ", wait);
+      // The ticking time goes where the language puts it: "{wait}" marks its place in the text.
+      const [before, after] = c("status_waiting").split("{wait}");
+      status.append(before, wait, after === undefined ? "" : after);
     } else if (mine) {
-      status.append("Yours");
+      status.append(c("status_yours"));
     } else if (ticket.status === "assigned") {
-      status.append(`Claimed by operator ${colleagueName(ticket.operator_id)}`);
+      status.append(c("status_claimed_by", { name: colleagueName(ticket.operator_id) }));
     } else {
-      status.append("Closed");
+      status.append(c("status_closed"));
     }
     const offer = ticket.status === "queued" ? offerOf(ticket.id) : null;
-    if (offer) status.append(offer === "me" ? " · offered to you" : " · offered to a colleague");
+    if (offer) status.append(c("status_separator"), offer === "me" ? c("status_offered_to_you") : c("status_offered_to_colleague"));
+    status.append(c("status_separator"));
     if (ticket.kind === "callback") {
-      status.append(" · callback task");
+      status.append(c("status_callback_task"));
+    } else if (SESSION_STATES.includes(current.sessionState)) {
+      status.append(c(`customer_${current.sessionState}`));
     } else {
-      const where = SESSION_STATES[current.sessionState] || current.sessionState || "?";
-      status.append(` · customer ${where}`);
+      status.append(c("customer_unknown", { state: current.sessionState || "?" }));
     }
   }
 
@@ -1266,12 +1257,13 @@
     if (!ticket) return;
     const link = $("callback-phone");
     const href = telHref(ticket.callback_phone);
-    link.textContent = ticket.callback_phone || "no number was left";
+    link.textContent = ticket.callback_phone || c("no_number_left");
     if (href) link.setAttribute("href", href);
     else link.removeAttribute("href");
-    const due = isDue(ticket) ? "due now" : `due from ${formatDue(ticket.callback_after)}`;
+    const due = isDue(ticket) ? c("callback_due_now") : c("callback_due_from", { time: formatDue(ticket.callback_after) });
     const closed = ticket.status === "closed";
-    $("callback-due").textContent = closed ? `done · ${ticket.language}` : `${due} · ${ticket.language}`;
+    const what = closed ? c("callback_done") : due;
+    $("callback-due").textContent = `${what}${c("status_separator")}${ticket.language}`;
   }
 
   // ---------------------------------------------------------------- canned replies
@@ -1401,8 +1393,8 @@
       await api("POST", `/api/operator/tickets/${current.id}/close`, { disposition });
       expectEcho((kind, data) => kind === "ticket_closed" && data.ticket_id === current.id);
       forgetMine(current.id);
-      const label = DISPOSITIONS[disposition] || disposition;
-      showBanner(`Conversation #${current.id} closed as “${label}”.`, "info");
+      const label = coded("disposition_", disposition);
+      showBanner(c("closed_banner", { id: current.id, disposition: label }), "info");
       await refreshTicket();
     });
   }
@@ -1413,7 +1405,7 @@
     busy($("return-to-bot"), async () => {
       await api("POST", `/api/operator/tickets/${current.id}/return-to-bot`);
       forgetMine(current.id);
-      showBanner(`Conversation #${current.id} is back with the bot.`, "info");
+      showBanner(c("returned_banner", { id: current.id }), "info");
       await refreshTicket();
     });
   }
@@ -1451,17 +1443,21 @@
     const others = state.colleagues
       .filter((c) => !state.operator || c.id !== state.operator.id)
       .sort((a, b) => Number(b.online) - Number(a.online));
-    const people = el("optgroup", { attrs: { label: "A colleague (assigned at once)" } });
+    const people = el("optgroup", { attrs: { label: c("transfer_people") } });
     people.append(
-      ...others.map((c) => {
-        const where = c.online ? "online" : "offline";
-        const text = `${c.display_name || c.login} (${c.login}) · ${where}`;
-        return el("option", { text, auto: true, attrs: { value: `operator:${c.login}` } });
+      ...others.map((colleague) => {
+        const text = c(colleague.online ? "transfer_colleague_online" : "transfer_colleague_offline", {
+          name: colleague.display_name || colleague.login,
+          login: colleague.login,
+        });
+        return el("option", { text, auto: true, attrs: { value: `operator:${colleague.login}` } });
       }),
     );
-    const skills = el("optgroup", { attrs: { label: "A skill (back to the queue)" } });
+    const skills = el("optgroup", { attrs: { label: c("transfer_skills") } });
     skills.append(
-      ...transferTopics().map((t) => el("option", { text: humanize(t), attrs: { value: `topic:${t}` } })),
+      ...transferTopics().map((topic) =>
+        el("option", { text: coded("topic_", topic), attrs: { value: `topic:${topic}` } }),
+      ),
     );
     select.replaceChildren(...(others.length ? [people] : []), skills);
     if ([...select.options].some((o) => o.value === previous)) select.value = previous;
@@ -1496,8 +1492,11 @@
       }
       $("transfer-dialog").close();
       forgetMine(current.id);
-      const where = to === "operator" ? colleagueByLogin(name) : `the queue for ${humanize(name)}`;
-      showBanner(`#${current.id} was transferred to ${where}.`, "info");
+      const text =
+        to === "operator"
+          ? c("transferred_to_colleague", { id: current.id, name: colleagueByLogin(name) })
+          : c("transferred_to_skill", { id: current.id, skill: coded("topic_", name) });
+      showBanner(text, "info");
       await Promise.all([refreshQueue(), refreshTicket()]);
     });
   }
@@ -1515,7 +1514,7 @@
   /** The API's own words: the operator needs to know exactly why a transfer was refused. */
   function showTransferError(err) {
     const node = $("transfer-error");
-    node.textContent = `Not transferred: ${err.detail || err.status}`;
+    node.textContent = c("transfer_refused", { detail: err.detail || err.status });
     node.hidden = false;
   }
 
@@ -1535,22 +1534,22 @@
         cls: "chip",
         text: (b && (b.title || b.payload)) || "?",
         auto: true,
-        attrs: { title: `sends ${(b && b.payload) || ""}` },
+        attrs: { title: c("button_sends", { payload: (b && b.payload) || "" }) },
       }),
     );
-    return el("ul", { cls: "chips", attrs: { "aria-label": "Buttons shown" } }, chips);
+    return el("ul", { cls: "chips", attrs: { "aria-label": c("buttons_shown") } }, chips);
   }
 
   function attachment(media) {
     if (!media || typeof media !== "object") return null;
-    const label = MEDIA_KINDS[media.kind] || humanize(media.kind) || "Attachment";
+    const label = MEDIA_KINDS.includes(media.kind) ? c(`media_${media.kind}`) : humanize(media.kind) || c("attachment");
     const about = [media.file_name, media.emoji, media.phone, media.caption].filter((v) => v).join(" · ");
     const parts = [
       el("span", { cls: "attachment-kind", text: label }),
       about ? el("span", { cls: "attachment-about", text: about, auto: true }) : null,
     ];
     if (media.url) {
-      const button = el("button", { cls: "link", text: "Download", attrs: { type: "button" } });
+      const button = el("button", { cls: "link", text: c("download"), attrs: { type: "button" } });
       button.addEventListener("click", () => busy(button, () => download(media)));
       parts.push(button);
     }
@@ -1563,7 +1562,7 @@
    */
   async function download(media) {
     const url = new URL(String(media.url), window.location.href);
-    if (url.origin !== window.location.origin) throw new Error("the attachment is on another server");
+    if (url.origin !== window.location.origin) throw new Error(c("attachment_elsewhere"));
     let response;
     try {
       response = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` }, cache: "no-store" });
@@ -1571,7 +1570,7 @@
       throw new ApiError(0, "the server cannot be reached");
     }
     if (!response.ok) {
-      throw new ApiError(response.status, `the file could not be fetched (${response.status})`);
+      throw new ApiError(response.status, c("attachment_failed", { status: response.status }));
     }
     const link = el("a", { attrs: { href: URL.createObjectURL(await response.blob()) } });
     link.download = media.file_name || `${media.kind || "attachment"}`;
@@ -1583,45 +1582,39 @@
 
   // ---------------------------------------------------------------- figures
 
+  // Each figure's label is console.figure_<key>.
   const FIGURES = [
-    { key: "queue_length", label: "Waiting now", format: count },
-    { key: "claimed", label: "Answered", format: count },
-    { key: "abandoned", label: "Abandoned", format: count },
-    { key: "average_speed_of_answer_seconds", label: "Avg speed of answer", format: seconds },
-    { key: "average_handle_time_seconds", label: "Avg handle time", format: seconds },
-    { key: "abandonment_rate", label: "Abandonment", format: ratio },
-    { key: "service_level", label: "Service level", format: ratio },
-    { key: "bot_containment", label: "Bot containment", format: ratio },
-    { key: "first_contact_resolution", label: "First-contact resolution", format: ratio },
-    { key: "satisfaction_mean", label: "Satisfaction", format: satisfaction },
+    { key: "queue_length", format: count },
+    { key: "claimed", format: count },
+    { key: "abandoned", format: count },
+    { key: "average_speed_of_answer_seconds", format: seconds },
+    { key: "average_handle_time_seconds", format: seconds },
+    { key: "abandonment_rate", format: ratio },
+    { key: "service_level", format: ratio },
+    { key: "bot_containment", format: ratio },
+    { key: "first_contact_resolution", format: ratio },
+    { key: "satisfaction_mean", format: satisfaction },
   ];
   const NO_DATA = "—";
-  const GROUP_TITLES = { operator: "Operator", topic: "Skill", language: "Language", day: "Day" };
-  const GROUP_NONE = {
-    operator: "nobody (not answered)",
-    topic: "no topic",
-    language: "unknown",
-    day: "unknown",
-  };
 
   function count(value) {
-    return typeof value === "number" ? value.toLocaleString() : NO_DATA;
+    return typeof value === "number" ? value.toLocaleString(texts.language) : NO_DATA;
   }
 
   function seconds(value) {
     if (typeof value !== "number") return NO_DATA;
-    return value < 60 ? `${Math.round(value)} s` : formatDuration(value * 1000);
+    return value < 60 ? c("seconds_short", { seconds: Math.round(value) }) : formatDuration(value * 1000);
   }
 
   function ratio(value) {
     if (typeof value !== "number") return NO_DATA;
-    return value.toLocaleString(undefined, { style: "percent", maximumFractionDigits: 0 });
+    return value.toLocaleString(texts.language, { style: "percent", maximumFractionDigits: 0 });
   }
 
   function satisfaction(value, figures) {
     if (typeof value !== "number") return NO_DATA;
-    const mean = value.toLocaleString(undefined, { maximumFractionDigits: 1 });
-    return `${mean} / 5 (${count(figures.satisfaction_count)})`;
+    const mean = value.toLocaleString(texts.language, { maximumFractionDigits: 1 });
+    return c("satisfaction_value", { mean, count: count(figures.satisfaction_count) });
   }
 
   const VIEWS = {
@@ -1659,19 +1652,20 @@
     if (!state.token || state.view !== "figures") return;
     const request = ++state.figuresRequest;
     const status = $("figures-updated");
-    status.textContent = "updating…";
+    status.textContent = c("figures_updating");
     let report;
     try {
       report = await api("GET", figuresQuery());
     } catch (err) {
       if (request !== state.figuresRequest) return;
       if (err.status === 401) handleError(err);
-      status.textContent = `Not updated: ${err instanceof ApiError ? explain(err) : err.message}`;
+      status.textContent = c("figures_not_updated", { detail: err instanceof ApiError ? explain(err) : err.message });
       return;
     }
     if (request !== state.figuresRequest) return; // the period or breakdown changed meanwhile
     renderFigures(report);
-    status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    state.figuresUpdated = new Date();
+    status.textContent = c("figures_updated", { time: state.figuresUpdated.toLocaleTimeString(texts.language) });
   }
 
   function renderFiguresNote(seconds) {
@@ -1684,7 +1678,7 @@
     $("figures-total").replaceChildren(
       ...FIGURES.map((f) =>
         el("div", { cls: "figure-card", attrs: { "data-figure": f.key } }, [
-          el("span", { cls: "figure-label", text: f.label }),
+          el("span", { cls: "figure-label", text: c(`figure_${f.key}`) }),
           el("span", { cls: "figure-value", text: f.format(report.total[f.key], report.total) }),
         ]),
       ),
@@ -1693,12 +1687,12 @@
     $("figures-table").hidden = !grouped;
     if (!grouped) return;
     $("figures-head").replaceChildren(
-      el("th", { text: GROUP_TITLES[report.group_by] || report.group_by, attrs: { scope: "col" } }),
-      ...FIGURES.map((f) => el("th", { text: f.label, attrs: { scope: "col" } })),
+      el("th", { text: coded("group_title_", report.group_by), attrs: { scope: "col" } }),
+      ...FIGURES.map((f) => el("th", { text: c(`figure_${f.key}`), attrs: { scope: "col" } })),
     );
     const rows = report.groups.map((g) => figuresRow(groupLabel(report.group_by, g.key), g.key, g.figures));
     const span = { colspan: FIGURES.length + 1 };
-    const none = el("td", { cls: "muted", text: "Nothing in this period.", attrs: span });
+    const none = el("td", { cls: "muted", text: c("figures_nothing"), attrs: span });
     $("figures-rows").replaceChildren(
       ...(rows.length ? rows : [el("tr", {}, [none])]),
     );
@@ -1714,9 +1708,9 @@
   }
 
   function groupLabel(groupBy, key) {
-    if (key === null || key === undefined) return GROUP_NONE[groupBy] || NO_DATA;
+    if (key === null || key === undefined) return coded("group_none_", groupBy);
     if (groupBy === "operator") return colleagueName(Number(key));
-    if (groupBy === "topic") return humanize(key);
+    if (groupBy === "topic") return coded("topic_", key);
     return String(key);
   }
 
@@ -1734,6 +1728,12 @@
     }
     if (state.figuresReport) renderFigures(state.figuresReport);
     else renderFiguresNote(20);
+    if (state.figuresUpdated) {
+      $("figures-updated").textContent = c("figures_updated", {
+        time: state.figuresUpdated.toLocaleTimeString(texts.language),
+      });
+    }
+    if (state.current && state.current.ticket) fillTransferTargets();
     const current = state.current;
     if (current && current.details) {
       // The card and the transcript are drawn afresh from what was fetched; typed text stays.
@@ -1780,7 +1780,7 @@
       if (!$("reply-text").value.trim()) state.replyOrigin = null;
     });
     $("login-form").addEventListener("submit", submitLogin);
-    $("logout").addEventListener("click", () => logOut("You have logged out."));
+    $("logout").addEventListener("click", () => logOut(c("logged_out")));
     $("banner-close").addEventListener("click", hideBanner);
     $("claim").addEventListener("click", claim);
     $("close").addEventListener("click", closeConversation);
@@ -1817,7 +1817,7 @@
       startConsole(token, operator);
     } catch (err) {
       if (err.status === 401) {
-        logOut("Your session has ended. Please log in again.");
+        logOut(c("error_session_ended"));
       } else {
         // The server is unreachable for now: keep the token and work from what we knew.
         let operator = null;

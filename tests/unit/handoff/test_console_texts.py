@@ -40,10 +40,11 @@ def test_no_text_is_empty_and_placeholders_match_english(language: str) -> None:
 @pytest.mark.parametrize("language", OTHER_LANGUAGES)
 def test_translations_are_not_english_left_in_place(language: str) -> None:
     english = load_language(DEFAULT_LANGUAGE)
+    words = re.compile(r"[A-Za-z]{4}")  # a text of only numbers, signs and placeholders may stay as it is
     same = [
-        k
-        for k, text in load_language(language).items()
-        if text == english.get(k) and re.search("[a-z]{4}", text)
+        key
+        for key, text in load_language(language).items()
+        if text == english.get(key) and words.search(re.sub(r"\{\w+\}", "", text))
     ]
     assert same == [], f"{language}: still English"
 
