@@ -195,6 +195,89 @@ async def read_alert_kpi(
     )
 
 
+class StatusTime(BaseModel):
+    operator_id: int
+    day: str = Field(description="UTC day, YYYY-MM-DD")
+    seconds: dict[str, float] = Field(description="seconds in each status: available, break, ...")
+
+
+class AskDay(BaseModel):
+    day: str = Field(description="UTC day the asks were made")
+    asked: int
+    acknowledged: int
+    taken_over: int
+    still_open: int
+    mean_answer_seconds: float | None
+
+
+class OperatorTimeReport(BaseModel):
+    since: datetime
+    until: datetime
+    status_time: list[StatusTime] = Field(description="per operator and day, up to now")
+    supervisor_asks: list[AskDay] = Field(description="operators' asks for a supervisor, per day")
+
+
+@router.get("/kpi/operator-time", response_model=OperatorTimeReport)
+async def read_operator_time(
+    request: Request,
+    supervisor: CurrentSupervisor,
+    supervision: SupervisionDep,
+    since: Annotated[datetime | None, Query(description="ISO 8601; default: 24 h before until")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601, excluded; default: now")] = None,
+) -> OperatorTimeReport:
+    """Supervisors: the time each operator spent available, on a break, in after-call work and
+    offline, per UTC day; and how often operators asked a supervisor, and how fast one answered."""
+    period = _period(since, until)
+    async with get_db_sessions(request)() as db:
+        changes = await status_rows(db, period)
+    spent = status_seconds(changes, period, utcnow())
+    asks = ask_figures(await supervision.ask_rows(period), period)
+    return OperatorTimeReport(
+        since=period.since,
+        until=period.until,
+        status_time=[StatusTime(operator_id=op, day=day, seconds=s) for (op, day), s in spent.items()],
+        supervisor_asks=[AskDay(day=day, **asdict(f)) for day, f in asks.items()],
+    )
+
+
+class AlertFigures(BaseModel):
+    key: str | None = Field(description="the day, phrase or phrase's language; null for the total")
+    alerts: int = Field(description="customer messages that held a watched phrase")
+    conversations: int = Field(description="conversations with at least one of them")
+
+
+class AlertReport(BaseModel):
+    since: datetime
+    until: datetime
+    group_by: str
+    total: AlertFigures
+    groups: list[AlertFigures] = Field(description="empty when group_by is none")
+
+
+@router.get("/kpi/alerts", response_model=AlertReport)
+async def read_alert_kpi(
+    request: Request,
+    operator: CurrentOperator,
+    since: Annotated[datetime | None, Query(description="ISO 8601; default: 24 h before until")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601, excluded; default: now")] = None,
+    group_by: Literal["day", "phrase", "language", "none"] = "none",
+) -> AlertReport:
+    """Keyword alerts (watched phrases in customer messages, core/data/alerts.yml): in total, or by
+    UTC day, phrase or the phrase's language."""
+    period = _period(since, until)
+    async with get_db_sessions(request)() as db:
+        events = await load_alert_events(db, period)
+    total = count_alerts(events, period).get(None, AlertCount(0, 0))
+    groups = {} if group_by == "none" else count_alerts(events, period, group_by)
+    return AlertReport(
+        since=period.since,
+        until=period.until,
+        group_by=group_by,
+        total=AlertFigures(key=None, **asdict(total)),
+        groups=[AlertFigures(key=key, **asdict(count)) for key, count in groups.items()],
+    )
+
+
 class MoodGroup(BaseModel):
     key: str | None = Field(description="the UTC day of the close, topic or language; null for the total")
     tickets: int = Field(description="tickets a person handled and closed in the period, with a known mood")
