@@ -10,6 +10,7 @@ from datetime import date
 import httpx
 import pytest
 
+from bot.responses import load_language
 from core.models import Customer, Order
 from core.settings import Settings
 from handoff.operators import save_operator
@@ -58,10 +59,10 @@ async def suggestions(http: httpx.AsyncClient, auth: dict[str, str], ticket: int
 
 
 @pytest.mark.parametrize(
-    ("language", "question", "topic", "answer_starts"),
+    ("language", "question", "topic"),
     [
-        ("fa", "سلام، برای اومدن تکنسین باید پول بدم؟ چقدر میشه", "faq/visit_cost", "مراجعه تکنسین"),
-        ("ru", "привет, я уезжаю за границу, телефон там будет работать?", "faq/roaming", "Роуминг"),
+        ("fa", "سلام، برای اومدن تکنسین باید پول بدم؟ چقدر میشه", "faq/visit_cost"),
+        ("ru", "привет, я уезжаю за границу, телефон там будет работать?", "faq/roaming"),
     ],
 )
 @pytest.mark.e2e
@@ -72,7 +73,6 @@ async def test_a_question_gets_the_bots_answer_in_the_customers_language(
     language: str,
     question: str,
     topic: str,
-    answer_starts: str,
 ) -> None:
     auth = await log_in(stack_settings, front_line.http, "nasrin")
     customer = await queued_through_bot(front_line, language)
@@ -85,12 +85,13 @@ async def test_a_question_gets_the_bots_answer_in_the_customers_language(
     items = found["suggestions"]
     assert 1 <= len(items) <= 3
     assert items[0]["id"] == topic
-    assert items[0]["text"].startswith(answer_starts)
+    answer = load_language(language).responses[f"utter_{topic}"]["text"]  # the bot's own, in its language
+    assert items[0]["text"] == answer
     assert [i["confidence"] for i in items] == sorted((i["confidence"] for i in items), reverse=True)
     assert all(0.1 <= i["confidence"] <= 1 for i in items)
     # Only the operator sees them: the customer's conversation holds nothing new.
     seen = await customer.messages()
-    assert all(answer_starts not in m["text"] for m in seen["messages"])
+    assert all(m["text"] != answer for m in seen["messages"])
 
 
 @pytest.mark.e2e
