@@ -45,8 +45,12 @@ CUSTOMER_TURNS = 1
 # process that hangs while holding a customer cannot hold up that customer's turns for ever.
 WAIT_TIMEOUT_S = 60.0
 
-_WAIT_AT_MOST = text("SELECT set_config('lock_timeout', :timeout, true)")
-_LOCK = text("SELECT pg_advisory_xact_lock(CAST(:namespace AS integer), CAST(:key AS integer))")
+# One round trip: the wait limit (for this transaction only) is set in a materialised CTE, which
+# the lock's row is read from, so it is in force before the lock is asked for.
+_LOCK = text(
+    "WITH wait_at_most AS MATERIALIZED (SELECT set_config('lock_timeout', :timeout, true)) "
+    "SELECT pg_advisory_xact_lock(CAST(:namespace AS integer), CAST(:key AS integer)) FROM wait_at_most"
+)
 
 
 def customer_lock_key(customer_key: str) -> int:
@@ -76,8 +80,8 @@ class AdvisoryLocks:
     async def hold(self, key: str) -> AsyncIterator[None]:
         """Serialise one customer's work across processes; other customers run in parallel."""
         async with self._in_process.hold(key), self._holders, self._engine.connect() as connection:
-            await connection.execute(_WAIT_AT_MOST, {"timeout": self._wait_timeout})
-            await connection.execute(_LOCK, {"namespace": CUSTOMER_TURNS, "key": customer_lock_key(key)})
+            lock = {"timeout": self._wait_timeout, "namespace": CUSTOMER_TURNS, "key": customer_lock_key(key)}
+            await connection.execute(_LOCK, lock)
             try:
                 yield
             finally:
