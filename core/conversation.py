@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 COUNTED_CONVERSATIONS = 10_000
 # Button payload with which a customer takes the person offered after angry messages to the bot.
 PERSON_NOW = "/person_now"
+# The payload of the bot's own "yes" buttons.
+BOT_YES = "/affirm"
 
 
 class ConversationService:
@@ -190,6 +192,10 @@ class ConversationService:
         """After the bot's answer, a button to a person; the customer may as well carry on here."""
         if result.state != SessionState.BOT:
             return result  # the bot handed over already
+        if any(b.payload == BOT_YES for r in result.replies for b in r.buttons):
+            # The bot just asked a yes/no question (often "shall I pass you to an operator?"): no
+            # second question on top; the next angry message gets the offer.
+            return result
         lang = session.language
         button = Button(self._messages.get("mood_person_button", lang), PERSON_NOW)
         async with self._sessions() as db, db.begin():

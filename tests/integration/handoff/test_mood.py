@@ -3,14 +3,17 @@ trend in the queue and the card, an angry wait moved up the queue, and the mood 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from core.conversation import PERSON_NOW
 from core.kinds import LiveEventKind
 from core.models import Message, OutboxEvent
 from core.settings import Settings
-from tests.chat import FrontLine
+from tests.chat import Customer, FrontLine, running_front_line
 from tests.integration.test_operator_api import add_operator, escalated_customer, log_in
 
 
@@ -105,3 +108,39 @@ async def test_mood_figures_count_tickets_that_ended_calmer(
     assert total["upset_calmed_rate"] == 0.5
     by_language = {g["key"]: g for g in body["groups"]}
     assert by_language["ru"]["ended_calmer"] == 1 and by_language["en"]["ended_calmer"] == 0
+
+
+@pytest.fixture
+async def front_line_with_bot(stack_settings: Settings) -> AsyncIterator[FrontLine]:
+    async with running_front_line(stack_settings) as front_line:
+        yield front_line
+
+
+async def test_a_customer_angry_with_the_bot_twice_is_offered_a_person_and_may_stay(
+    front_line_with_bot: FrontLine,
+) -> None:
+    front_line = front_line_with_bot
+    stays = front_line.customer(language="en")
+    await stays.say("WHAT ARE YOUR TARIFFS, YOU THIEVES???")
+    assert PERSON_NOW not in _payloads(stays)
+    await stays.say("HOW MUCH IS 100 MBIT, THIEVES!!!")
+    assert stays.last["state"] == "bot"
+    assert PERSON_NOW in _payloads(stays)
+    # Not taken: the bot goes on, and the offer is not repeated at the next angry message.
+    await stays.say("WHAT ARE YOUR TARIFFS, THIEVES!!!")
+    assert stays.last["state"] == "bot" and PERSON_NOW not in _payloads(stays)
+
+    takes = front_line.customer(language="ru")
+    await takes.say("КАКИЕ У ВАС ТАРИФЫ, ВОРЫ???")
+    await takes.say("СКОЛЬКО СТОИТ 100 МБИТ, ВОРЫ!!!")
+    assert PERSON_NOW in _payloads(takes)
+    taken = await takes.say(PERSON_NOW)
+    assert taken["state"] == "queued"
+    ticket = await front_line.ticket(takes.last["session_id"])
+    assert ticket is not None
+    # Queued at once, as an upset customer, ahead of calm waits.
+    assert ticket.reason == "customer_upset" and ticket.priority > 0
+
+
+def _payloads(customer: Customer) -> list[str]:
+    return [b["payload"] for b in customer.buttons]
