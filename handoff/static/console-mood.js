@@ -2,9 +2,9 @@
 // The customer's mood (calm / negative / angry, read by the server from each customer message) and
 // its trend: a badge on each waiting conversation in the queue and a line in the open conversation's
 // context card, with the moods of the customer's latest messages. Both follow the live stream
-// ("message" events carry the mood; "ticket_mood" says an angry wait moved up, and the console
-// reloads its queue on it). The card line sits just before the "card-extra" slot, which another
-// feature redraws as a whole.
+// ("message" events carry the mood; "ticket_mood" says an angry wait moved up the queue, whose items
+// are then put in the server's new order). The card line sits just before the "card-extra" slot,
+// which another feature redraws as a whole.
 (() => {
   const fl = window.frontline;
   if (!fl) return; // the console did not load
@@ -138,7 +138,25 @@
 
   // ---------------------------------------------------------------- live updates
 
+  /** An angry wait moved up: the queue's items in the server's new order, their moods refreshed.
+   * (The console reloads its queue only on the ticket events it knows; it reuses these items then.) */
+  async function reorderQueue() {
+    const tickets = await fl.api("GET", "/api/operator/queue");
+    for (const ticket of tickets) {
+      const entry = queue.get(ticket.session_id);
+      if (!entry || !entry.element || !entry.element.parentNode) continue;
+      entry.element.parentNode.append(entry.element);
+      entry.mood = ticket.mood;
+      entry.trend = ticket.mood_trend;
+      decorate(entry);
+    }
+  }
+
   fl.on("live", ({ kind, data }) => {
+    if (kind === "ticket_mood") {
+      reorderQueue().catch(() => {}); // the console's own refresh puts it right later
+      return;
+    }
     if (kind !== "message" || !data || !data.message) return;
     const mood = known(data.message.mood);
     if (data.message.direction !== "in" || !mood) return;
