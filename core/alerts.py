@@ -10,6 +10,7 @@ expression when the app starts: a message costs one scan, whatever the number of
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,34 +44,43 @@ class KeywordAlerts:
     """Finds watched phrases in a text; built once from the data, then only `match` per message."""
 
     def __init__(self, phrases: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
-        self._phrases: list[WatchedPhrase] = []
-        branches: list[str] = []
-        stems: set[str] = set()
+        # Each phrase with its forms as one pattern, and the first words' stems, which any match holds.
+        self._phrases: list[tuple[WatchedPhrase, re.Pattern[str], frozenset[str]]] = []
+        # Language -> the script its phrases are written in ("ARABIC", "CYRILLIC", "LATIN").
+        self._scripts: dict[str, str] = {}
         for language, entries in phrases.items():
             for phrase, forms in (entries or {}).items():
-                group = f"p{len(self._phrases)}"
-                self._phrases.append(WatchedPhrase(str(phrase), str(language)))
+                self._scripts.setdefault(str(language), _script(str(phrase)))
                 every = [str(f) for f in (phrase, *(forms or ()))]
-                branches.append(f"(?P<{group}>{'|'.join(_form_pattern(f) for f in every)})")
-                stems.update(normalise(f).split()[0].strip(WILDCARD) for f in every)
-        self._pattern = re.compile("|".join(branches)) if branches else None
-        # Groups and word boundaries make the full pattern try each branch at each position; plain
-        # literals first (each branch rejected on its first letter) rule out almost every message.
-        self._quick = re.compile("|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)))
+                pattern = re.compile("|".join(_form_pattern(f) for f in every))
+                stems = frozenset(normalise(f).split()[0].strip(WILDCARD) for f in every)
+                self._phrases.append((WatchedPhrase(str(phrase), str(language)), pattern, stems))
+        # One scan of plain literals (the regex engine rejects each on its first letter) rules out
+        # almost every message; only a message holding a stem is tried against that stem's phrases.
+        every_stem = sorted({s for _, _, stems in self._phrases for s in stems}, key=len, reverse=True)
+        self._quick = re.compile("|".join(map(re.escape, every_stem))) if every_stem else None
 
     def __len__(self) -> int:
         return len(self._phrases)
 
-    def match(self, text: str) -> tuple[WatchedPhrase, ...]:
-        """The watched phrases in `text`, each once, in the order they first occur."""
+    def match(self, text: str, language: str | None = None) -> tuple[WatchedPhrase, ...]:
+        """The watched phrases in `text`, each once, in the order they first occur.
+
+        Written in `language` (the session's), a phrase of another language in the same script is
+        not one: Persian "وکیل" (lawyer) is Arabic "وكيل" (agent; "حسبي الله ونعم الوكيل") once
+        normalised. Phrases in other scripts always count: the customer wrote in that language."""
         text = normalise(text)
-        if self._pattern is None or self._quick.search(text) is None:
+        if self._quick is None or self._quick.search(text) is None:
             return ()
-        found: dict[WatchedPhrase, None] = {}
-        for hit in self._pattern.finditer(text):
-            assert hit.lastgroup is not None
-            found[self._phrases[int(hit.lastgroup[1:])]] = None
-        return tuple(found)
+        script = self._scripts.get(language or "")
+        same_script = {other for other, its in self._scripts.items() if its == script and other != language}
+        found: list[tuple[int, WatchedPhrase]] = []
+        for phrase, pattern, stems in self._phrases:
+            if phrase.language in same_script:
+                continue
+            if any(stem in text for stem in stems) and (hit := pattern.search(text)) is not None:
+                found.append((hit.start(), phrase))
+        return tuple(phrase for _, phrase in sorted(found, key=lambda item: item[0]))
 
 
 def _form_pattern(form: str) -> str:
@@ -95,6 +105,12 @@ def _form_pattern(form: str) -> str:
     return head + r"\W+".join(pieces) + tail
 
 
+def _script(phrase: str) -> str:
+    """The Unicode script of a phrase's first letter ("LATIN SMALL LETTER A" -> "LATIN")."""
+    letter = next((ch for ch in phrase if ch.isalpha()), "")
+    return unicodedata.name(letter, "UNKNOWN").split()[0]
+
+
 def load_keyword_alerts(path: Path = ALERTS_FILE) -> KeywordAlerts:
     """The alerts of a data file; a malformed one fails at start-up, not on a customer's message."""
     raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -109,7 +125,7 @@ async def flag_message(
     """In the transaction storing a customer message: when it holds watched phrases, a
     `keyword_alert` session event (the figures) and the live event consoles hear (returned, for the
     caller's outbox write). Nothing is queried for a message without them."""
-    found = alerts.match(message.text)
+    found = alerts.match(message.text, session.language)
     if not found:
         return None
     await db.flush()  # the message's id goes into both events
