@@ -56,11 +56,14 @@ from handoff.auto_offer import AutoOffers
 from handoff.card_edits import CardEdits
 from handoff.errors import HTTP_STATUS, HandoffError
 from handoff.logins import Logins
+from handoff.operator_status import OperatorStatuses
 from handoff.presence import Presence
 from handoff.routes import assist as assist_routes
 from handoff.routes import card as card_routes
-from handoff.routes import console, files, kpi, live, operators, preferences, tickets
+from handoff.routes import console, files, kpi, live, operators, preferences, supervisor, tickets
+from handoff.routes import status as status_routes
 from handoff.service import HandoffService
+from handoff.supervision import Supervision
 
 if TYPE_CHECKING:
     from bot.telegram.channel import TelegramChannel
@@ -160,6 +163,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(operators.router)
     app.include_router(preferences.router)
     app.include_router(tickets.router)
+    app.include_router(supervisor.router)
+    app.include_router(supervisor.operator_router)
+    app.include_router(status_routes.router)
     app.include_router(card_routes.router)
     app.include_router(assist_routes.router)
     app.include_router(live.router)
@@ -262,6 +268,8 @@ def _build_handoff(
     app.state.logins = Logins(sessions, bus)
     app.state.presence = presence = Presence(sessions)
     app.state.auto_offers = AutoOffers(sessions, bus, presence, offer_timeout=offer_timeout)
+    app.state.operator_statuses = OperatorStatuses(sessions, bus, presence)
+    app.state.supervision = Supervision(sessions, bus, messages, presence)
     # Operators correct customer cards; a phone without a country code is read as the customer's country's.
     app.state.card_edits = CardEdits(sessions, load_catalogue(settings.catalogue_path).regions_for)
     app.state.assist = AgentAssist(sessions, rasa, bot_reply_texts, load_catalogue(settings.catalogue_path))

@@ -7,7 +7,9 @@ from sqlalchemy import MetaData
 # Imported for their tables, which they declare on the shared Base.
 import app.chat_credentials  # noqa: F401  (web chat tokens)
 import bot.telegram.models  # noqa: F401  (Telegram inbox, chats, button payloads)
-import handoff.presence  # noqa: F401  (open console streams)
+import handoff.operator_status  # (operators' status changes)
+import handoff.presence  # (open console streams)
+import handoff.supervision  # noqa: F401  (operators' asks for a supervisor)
 from core.models import Base
 
 metadata: MetaData = Base.metadata

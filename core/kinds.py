@@ -18,6 +18,12 @@ class SessionEventKind(enum.StrEnum):
     CLAIMED = "claimed"
     FIRST_OPERATOR_REPLY = "first_operator_reply"
     TRANSFERRED = "transferred"
+    # A supervisor took the conversation from its operator, or gave it to another (handoff/supervision.py).
+    TAKEN_OVER = "taken_over"
+    REASSIGNED = "reassigned"
+    # An operator asked a supervisor for help with the conversation; a supervisor answered.
+    SUPERVISOR_ASKED = "supervisor_asked"
+    SUPERVISOR_ANSWERED = "supervisor_answered"
     ABANDONED = "abandoned"
     RETURNED_TO_BOT = "returned_to_bot"
     CALLBACK_OFFERED = "callback_offered"
@@ -47,8 +53,33 @@ class LiveEventKind(enum.StrEnum):
     OPERATOR_ONLINE = "operator_online"
     # A customer wrote a watched phrase: supervisors' and operators' consoles flag the conversation.
     KEYWORD_ALERT = "keyword_alert"
+    # Supervision: a note for the handling operator only, an operator's call for help and its
+    # answer, an operator's new status (available, break...). None of them reaches a customer.
+    WHISPER = "whisper"
+    SUPERVISOR_ASKED = "supervisor_asked"
+    SUPERVISOR_ANSWERED = "supervisor_answered"
+    OPERATOR_STATUS = "operator_status"
     # Only the streams opened with that log-in hear it, and end.
     LOGGED_OUT = "logged_out"
+
+
+class OperatorRole(enum.StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"  # also sees every conversation and operator, whispers, takes over
+
+
+class OperatorStatus(enum.StrEnum):
+    """What an operator is doing; only an available one gets auto-offers."""
+
+    AVAILABLE = "available"
+    BREAK = "break"
+    AFTER_CALL_WORK = "after_call_work"
+    OFFLINE = "offline"  # also when their console closes or they log out
+
+
+class NoteKind(enum.StrEnum):
+    NOTE = "note"  # an operator's own note on a ticket
+    WHISPER = "whisper"  # a supervisor's note to the handling operator
 
 
 class Disposition(enum.StrEnum):

@@ -46,6 +46,8 @@ class Action(enum.StrEnum):
     CLOSE = "close"  # the operator closes the ticket
     END_BOT_SESSION = "end_bot_session"  # idle, or the call ended, while with the bot
     OFFER_CALLBACK = "offer_callback"  # no state change, but only while the customer still waits
+    TAKE_OVER = "take_over"  # a supervisor becomes the operator of a colleague's conversation
+    REASSIGN = "reassign"  # a supervisor gives a conversation to another operator
 
 
 class Outcome(enum.StrEnum):
@@ -78,6 +80,8 @@ ALLOWED: dict[Action, frozenset[Start]] = {
     Action.CONVERT_TO_CALLBACK: frozenset({WAITING}),
     Action.CLOSE: frozenset({TALKING, CALLBACK_TAKEN}),
     Action.OFFER_CALLBACK: frozenset({WAITING}),
+    Action.TAKE_OVER: frozenset({TALKING}),
+    Action.REASSIGN: frozenset({TALKING}),
 }
 # Transitions an operator makes on a ticket they hold.
 OPERATOR_ACTIONS = frozenset(
@@ -319,6 +323,49 @@ async def close(db: AsyncSession, ticket_id: int, operator: Operator, dispositio
     return Result(Action.CLOSE, Outcome.DONE, session, ticket)
 
 
+# --- Transitions a supervisor makes on a colleague's ticket --------------------------------------
+
+
+async def take_over(db: AsyncSession, ticket_id: int, supervisor: Operator) -> Result:
+    """The supervisor becomes the conversation's operator. Their own session limit does not hold
+    them back: stepping in is the exception the limit is not meant to stop."""
+    found = await _ticket_and_session(db, Action.TAKE_OVER, ticket_id)
+    if isinstance(found, Result):
+        return found
+    ticket, session = found
+    if ticket.operator_id == supervisor.id:
+        return Result(Action.TAKE_OVER, Outcome.ALREADY, session, ticket, "the ticket is already yours")
+    detail = {"ticket_id": ticket.id, "from_operator_id": ticket.operator_id, "to_operator_id": supervisor.id}
+    ticket.operator_id = supervisor.id
+    await _note(db, session, SessionEventKind.TAKEN_OVER, {**detail, "by": supervisor.id})
+    return Result(Action.TAKE_OVER, Outcome.DONE, session, ticket, operator_id=supervisor.id)
+
+
+async def reassign(db: AsyncSession, ticket_id: int, supervisor: Operator, to_operator_id: int) -> Result:
+    """To another operator, assigned at once, within that operator's session limit."""
+    act = Action.REASSIGN
+    found = await _ticket_and_session(db, act, ticket_id)
+    if isinstance(found, Result):
+        return found
+    ticket, session = found
+    if await db.get(Operator, to_operator_id) is None:
+        return Result(act, Outcome.NOT_FOUND, session, ticket, f"no operator {to_operator_id}")
+    if ticket.operator_id == to_operator_id:
+        return Result(act, Outcome.NOT_ALLOWED, session, ticket, "the ticket is already theirs")
+    full = await _at_limit(db, to_operator_id)
+    if full is not None:
+        return Result(act, Outcome.NOT_ALLOWED, session, ticket, f"they already handle {full} sessions")
+    detail = {
+        "ticket_id": ticket.id,
+        "from_operator_id": ticket.operator_id,
+        "to_operator_id": to_operator_id,
+        "by": supervisor.id,
+    }
+    ticket.operator_id = to_operator_id
+    await _note(db, session, SessionEventKind.REASSIGNED, detail)
+    return Result(act, Outcome.DONE, session, ticket, operator_id=to_operator_id)
+
+
 # --- The live event of a result ---------------------------------------------------------------------
 
 _LIVE_KIND = {
@@ -328,6 +375,8 @@ _LIVE_KIND = {
     Action.OFFER: LiveEventKind.TICKET_OFFERED,
     Action.CLAIM: LiveEventKind.TICKET_CLAIMED,
     Action.TRANSFER_TO_OPERATOR: LiveEventKind.TICKET_CLAIMED,
+    Action.TAKE_OVER: LiveEventKind.TICKET_CLAIMED,
+    Action.REASSIGN: LiveEventKind.TICKET_CLAIMED,
     Action.LEAVE_QUEUE: LiveEventKind.TICKET_CLOSED,
     Action.RETURN_TO_BOT: LiveEventKind.TICKET_CLOSED,
     Action.ABANDON: LiveEventKind.TICKET_CLOSED,
@@ -345,7 +394,7 @@ def live_event(result: Result) -> LiveEvent | None:
         data["session_id"] = result.ticket.session_id
     if result.action in (Action.CLAIM, Action.OFFER):
         data["operator_id"] = result.operator_id
-    elif result.action is Action.TRANSFER_TO_OPERATOR:
+    elif result.action in (Action.TRANSFER_TO_OPERATOR, Action.TAKE_OVER, Action.REASSIGN):
         # No operator id: every console refreshes, the colleague's lists it under their own.
         data["session_id"] = result.ticket.session_id
     return LiveEvent(kind, data)

@@ -207,6 +207,8 @@ class Operator(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     max_sessions: Mapped[int] = mapped_column(default=3)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "operator" or "supervisor" (core.kinds.OperatorRole); set by the CLI or a supervisor.
+    role: Mapped[str] = mapped_column(String(16), default="operator", server_default="operator")
     # The language of the operator's own console (handoff/texts/<code>/), chosen in the console.
     console_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
@@ -232,6 +234,8 @@ class TicketNote(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "note" (the operator's own) or "whisper" (a supervisor's, for the handling operator).
+    kind: Mapped[str] = mapped_column(String(16), default="note", server_default="note")
 
 
 class CustomerCardChange(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import lifecycle, outbox
 from core.events import EventBus
 from core.models import HandoffTicket, Operator, TicketKind, TicketStatus, utcnow
+from handoff import operator_status
 from handoff.offers import Candidate, idle_since, longest_idle
 from handoff.presence import Presence
 
@@ -67,6 +68,9 @@ async def _offer_candidates(
 ) -> list[Candidate]:
     """Online operators with their free places, skills, languages and how long they have been idle."""
     operators = list(await db.scalars(select(Operator).where(Operator.id.in_(online))))
+    # On a break or in after-call work: online, but not to be offered anything.
+    away = await operator_status.away(db, online)
+    operators = [o for o in operators if o.id not in away]
     busy = dict(
         (
             await db.execute(

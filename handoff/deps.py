@@ -6,12 +6,16 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 
+from core.kinds import OperatorRole
 from core.models import Operator
 from core.schemas import MAX_ROW_ID
 from handoff.logins import Logins
+from handoff.operator_status import OperatorStatuses
 from handoff.presence import Presence
 from handoff.service import HandoffService
+from handoff.supervision import Supervision
 
 TicketId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
@@ -45,9 +49,37 @@ async def current_operator(
     return operator
 
 
+async def current_supervisor(
+    request: Request, operator: Annotated[Operator, Depends(current_operator)]
+) -> Operator:
+    """Supervisor routes answer 403 to an operator without the role. The log-in cache may hold the
+    operator from before a supervisor gave them the role: a refusal looks again. (A role taken
+    back stops working within the cache's 30 s.)"""
+    if operator.role != OperatorRole.SUPERVISOR:
+        async with request.app.state.db_sessions() as db:
+            operator.role = await db.scalar(select(Operator.role).where(Operator.id == operator.id))
+    if operator.role != OperatorRole.SUPERVISOR:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="supervisors only: a supervisor (or `python -m handoff.operators role`) gives the role",
+        )
+    return operator
+
+
+def get_supervision(request: Request) -> Supervision:
+    return request.app.state.supervision  # type: ignore[no-any-return]
+
+
+def get_operator_statuses(request: Request) -> OperatorStatuses:
+    return request.app.state.operator_statuses  # type: ignore[no-any-return]
+
+
 HandoffDep = Annotated[HandoffService, Depends(get_handoff)]
 LoginsDep = Annotated[Logins, Depends(get_logins)]
 PresenceDep = Annotated[Presence, Depends(get_presence)]
 CurrentOperator = Annotated[Operator, Depends(current_operator)]
 # The raw bearer token of a request that passed `current_operator` (log-out revokes it).
 BearerCredentials = Annotated[HTTPAuthorizationCredentials, Depends(_bearer)]
+CurrentSupervisor = Annotated[Operator, Depends(current_supervisor)]
+SupervisionDep = Annotated[Supervision, Depends(get_supervision)]
+OperatorStatusesDep = Annotated[OperatorStatuses, Depends(get_operator_statuses)]

@@ -14,7 +14,7 @@ import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from core.kinds import Mood
@@ -324,6 +324,12 @@ HISTORY_ONLY = frozenset(
         Kind.KEYWORD_ALERT,
         # Agent assist: counted on their own (suggestion_figures).
         Kind.REPLY_FROM_SUGGESTION,
+        # Supervision: who handles a conversation stays the claiming operator's figure; asks are
+        # counted from their own table (ask_figures).
+        Kind.TAKEN_OVER,
+        Kind.REASSIGNED,
+        Kind.SUPERVISOR_ASKED,
+        Kind.SUPERVISOR_ANSWERED,
     }
 )
 FIGURE_KINDS = frozenset(_HANDLERS)
@@ -457,6 +463,85 @@ class _Context:
 # --- Small helpers -------------------------------------------------------------------------------
 
 
+# --- Operators' time in each status, and their asks for a supervisor ------------------------------
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One change of an operator's status (handoff.operator_status), `at` aware UTC."""
+
+    operator_id: int
+    status: str
+    at: datetime
+
+
+def status_seconds(
+    changes: Iterable[StatusRow], period: Period, now: datetime
+) -> dict[tuple[int, str], dict[str, float]]:
+    """Seconds each operator spent in each status, per (operator id, UTC day), within the period
+    and before `now`. `changes` must hold every change before the period's end, or at least the
+    last one before its start (the status the period begins in)."""
+    end = min(period.until, now)
+    by_operator: dict[int, list[StatusRow]] = defaultdict(list)
+    for change in changes:
+        by_operator[change.operator_id].append(change)
+    spent: dict[tuple[int, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for operator_id, rows in by_operator.items():
+        rows.sort(key=lambda row: row.at)
+        ends = [row.at for row in rows[1:]] + [end]
+        for row, until in zip(rows, ends, strict=True):
+            for day, seconds in _split_by_day(max(row.at, period.since), min(until, end)):
+                spent[(operator_id, day)][row.status] += seconds
+    return {key: dict(value) for key, value in sorted(spent.items())}
+
+
+def _split_by_day(start: datetime, end: datetime) -> Iterable[tuple[str, float]]:
+    while start < end:
+        midnight = datetime.combine(start.astimezone(UTC).date() + timedelta(days=1), time.min, UTC)
+        cut = min(end, midnight)
+        yield _day(start), (cut - start).total_seconds()
+        start = cut
+
+
+@dataclass(frozen=True)
+class AskRow:
+    """An operator's call for a supervisor (handoff.supervision); `answer` None while open."""
+
+    operator_id: int
+    asked_at: datetime
+    answered_at: datetime | None
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class AskFigures:
+    asked: int
+    acknowledged: int
+    taken_over: int
+    still_open: int
+    mean_answer_seconds: float | None
+
+
+def ask_figures(asks: Iterable[AskRow], period: Period) -> dict[str, AskFigures]:
+    """Per UTC day of asking (within the period): how many asks, how they were answered, how fast."""
+    by_day: dict[str, list[AskRow]] = defaultdict(list)
+    for ask in asks:
+        if period.contains(ask.asked_at):
+            by_day[_day(ask.asked_at)].append(ask)
+    return {day: _asks(rows) for day, rows in sorted(by_day.items())}
+
+
+def _asks(rows: Sequence[AskRow]) -> AskFigures:
+    answered = [r for r in rows if r.answered_at is not None]
+    return AskFigures(
+        asked=len(rows),
+        acknowledged=sum(r.answer == "acknowledged" for r in answered),
+        taken_over=sum(r.answer == "taken_over" for r in answered),
+        still_open=len(rows) - len(answered),
+        mean_answer_seconds=_mean([_seconds(r.asked_at, r.answered_at) for r in answered]),
+    )
+
+
 def _seconds(start: datetime | None, end: datetime | None) -> float:
     assert start is not None and end is not None
     return (end - start).total_seconds()
@@ -558,6 +643,7 @@ def _alert_keys(event: EventRow, group_by: AlertGroupBy | None) -> set[str | Non
     if not isinstance(phrases, list):
         return {None}
     return {_as_str(p.get(group_by)) for p in phrases if isinstance(p, dict)} or {None}
+
 
 # --- The customer's mood at the start and at the close of each ticket -----------------------------
 

@@ -1,4 +1,4 @@
-"""Operator accounts from the command line: `python -m handoff.operators add|demo`."""
+"""Operator accounts from the command line: `python -m handoff.operators add|role|demo`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from sqlalchemy import select
 
 from core.db import create_engine, create_session_factory
+from core.kinds import OperatorRole
 from core.migrate import upgrade
 from core.models import Operator
 from core.settings import Settings, get_settings
@@ -28,8 +29,10 @@ async def save_operator(
     skills: list[str],
     languages: list[str],
     max_sessions: int,
+    role: OperatorRole | None = None,
 ) -> None:
-    """Create the operator, or update it (password included) when the login exists."""
+    """Create the operator, or update it (password included) when the login exists; the role
+    stays as it is unless one is given (a new operator is an operator)."""
     engine = create_engine(settings.db)
     try:
         async with create_session_factory(engine)() as db, db.begin():
@@ -42,6 +45,22 @@ async def save_operator(
             operator.skills = skills
             operator.languages = languages
             operator.max_sessions = max_sessions
+            if role is not None:
+                operator.role = role
+    finally:
+        await engine.dispose()
+
+
+async def set_role(settings: Settings, login: str, role: OperatorRole) -> bool:
+    """False when there is no such operator."""
+    engine = create_engine(settings.db)
+    try:
+        async with create_session_factory(engine)() as db, db.begin():
+            operator = await db.scalar(select(Operator).where(Operator.login == login))
+            if operator is None:
+                return False
+            operator.role = role
+            return True
     finally:
         await engine.dispose()
 
@@ -55,11 +74,24 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--skills", default="general", help="comma-separated: general,orders,technical,billing")
     add.add_argument("--languages", default="en", help="comma-separated language codes")
     add.add_argument("--max-sessions", type=int, default=3)
+    roles = [r.value for r in OperatorRole]
+    add.add_argument(
+        "--role", choices=roles, help="operator or supervisor (default: unchanged; new: operator)"
+    )
+    role = sub.add_parser("role", help="make an operator a supervisor, or an operator again")
+    role.add_argument("login")
+    role.add_argument("role", choices=roles)
     sub.add_parser("demo", help="(re)create the demo operator with a new random password and print it")
     args = parser.parse_args(argv)
 
     settings = get_settings()
     upgrade(settings.db.url)
+    if args.command == "role":
+        if not asyncio.run(set_role(settings, args.login, OperatorRole(args.role))):
+            print(f"no operator {args.login!r}", file=sys.stderr)
+            return 1
+        print(f"operator {args.login!r} is now a {args.role}")
+        return 0
     if args.command == "demo":
         password = secrets.token_urlsafe(9)
         asyncio.run(
@@ -71,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 skills=["general", "orders", "technical", "billing", "complaints"],
                 languages=["en", "ru", "ar", "fa"],
                 max_sessions=5,
+                role=OperatorRole.SUPERVISOR,  # the demo shows the supervisor's view too
             )
         )
         print(f"Operator API log-in: login {DEMO_LOGIN!r}, password {password!r}")
@@ -88,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             skills=[s.strip() for s in args.skills.split(",") if s.strip()],
             languages=[s.strip() for s in args.languages.split(",") if s.strip()],
             max_sessions=args.max_sessions,
+            role=OperatorRole(args.role) if args.role else None,
         )
     )
     print(f"operator {args.login!r} saved")

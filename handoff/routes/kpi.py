@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import utcnow
 from handoff.assist import load_suggestion_uses
-from handoff.deps import CurrentOperator
+from handoff.deps import CurrentOperator, CurrentSupervisor, SupervisionDep
 from handoff.kpi import (
     DEFAULT_SERVICE_LEVEL_SECONDS,
     REPEAT_WINDOW,
@@ -27,13 +27,16 @@ from handoff.kpi import (
     KpiData,
     KpiFigures,
     Period,
+    ask_figures,
     compute_figures,
     count_alerts,
     group_figures,
     mood_figures,
     mood_total,
+    status_seconds,
     suggestion_figures,
 )
+from handoff.operator_status import status_rows
 from handoff.repo_alerts import load_alert_events
 from handoff.repo_kpi import load_kpi_data
 from handoff.repo_moods import load_mood_data
@@ -237,44 +240,6 @@ async def read_operator_time(
         until=period.until,
         status_time=[StatusTime(operator_id=op, day=day, seconds=s) for (op, day), s in spent.items()],
         supervisor_asks=[AskDay(day=day, **asdict(f)) for day, f in asks.items()],
-    )
-
-
-class AlertFigures(BaseModel):
-    key: str | None = Field(description="the day, phrase or phrase's language; null for the total")
-    alerts: int = Field(description="customer messages that held a watched phrase")
-    conversations: int = Field(description="conversations with at least one of them")
-
-
-class AlertReport(BaseModel):
-    since: datetime
-    until: datetime
-    group_by: str
-    total: AlertFigures
-    groups: list[AlertFigures] = Field(description="empty when group_by is none")
-
-
-@router.get("/kpi/alerts", response_model=AlertReport)
-async def read_alert_kpi(
-    request: Request,
-    operator: CurrentOperator,
-    since: Annotated[datetime | None, Query(description="ISO 8601; default: 24 h before until")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601, excluded; default: now")] = None,
-    group_by: Literal["day", "phrase", "language", "none"] = "none",
-) -> AlertReport:
-    """Keyword alerts (watched phrases in customer messages, core/data/alerts.yml): in total, or by
-    UTC day, phrase or the phrase's language."""
-    period = _period(since, until)
-    async with get_db_sessions(request)() as db:
-        events = await load_alert_events(db, period)
-    total = count_alerts(events, period).get(None, AlertCount(0, 0))
-    groups = {} if group_by == "none" else count_alerts(events, period, group_by)
-    return AlertReport(
-        since=period.since,
-        until=period.until,
-        group_by=group_by,
-        total=AlertFigures(key=None, **asdict(total)),
-        groups=[AlertFigures(key=key, **asdict(count)) for key, count in groups.items()],
     )
 
 

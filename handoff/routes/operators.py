@@ -8,7 +8,16 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep, LoginsDep, PresenceDep
+from core.kinds import OperatorStatus
+from handoff.deps import (
+    BearerCredentials,
+    CurrentOperator,
+    HandoffDep,
+    LoginsDep,
+    OperatorStatusesDep,
+    PresenceDep,
+)
+from handoff.operator_status import StatusCause, shown
 from handoff.passwords import PasswordChecksBusy
 from handoff.throttle import LoginThrottles
 
@@ -28,11 +37,14 @@ class OperatorPublic(BaseModel):
     languages: list[str]
     max_sessions: int
     console_language: str  # the language the operator's console is shown in
+    role: str = "operator"  # or "supervisor"
 
 
 class ColleaguePublic(OperatorPublic):
     # Has the console open now (so auto-offers can reach them).
     online: bool
+    # available, break, after_call_work or offline (handoff.operator_status).
+    status: str = "offline"
 
 
 class LoginResponse(BaseModel):
@@ -83,9 +95,15 @@ async def create_login(body: LoginRequest, logins: LoginsDep, request: Request) 
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def create_logout(logins: LoginsDep, operator: CurrentOperator, credentials: BearerCredentials) -> None:
+async def create_logout(
+    logins: LoginsDep,
+    operator: CurrentOperator,
+    credentials: BearerCredentials,
+    statuses: OperatorStatusesDep,
+) -> None:
     """The token stops working at once (also for the live event stream)."""
     await logins.log_out(credentials.credentials)
+    await statuses.set(operator.id, OperatorStatus.OFFLINE, StatusCause.LOGGED_OUT)
 
 
 @router.get("/me", response_model=OperatorPublic)
@@ -95,13 +113,16 @@ async def read_me(operator: CurrentOperator) -> OperatorPublic:
 
 @router.get("/operators", response_model=list[ColleaguePublic])
 async def read_operators(
-    handoff: HandoffDep, presence: PresenceDep, operator: CurrentOperator
+    handoff: HandoffDep, presence: PresenceDep, operator: CurrentOperator, statuses: OperatorStatusesDep
 ) -> list[ColleaguePublic]:
-    """Everyone who can take a transfer, with skills, languages and whether they are online."""
+    """Everyone who can take a transfer, with skills, languages, whether they are online and their status."""
     online = await presence.since()
+    recorded = await statuses.all()
     return [
         ColleaguePublic(
-            **OperatorPublic.model_validate(o, from_attributes=True).model_dump(), online=o.id in online
+            **OperatorPublic.model_validate(o, from_attributes=True).model_dump(),
+            online=o.id in online,
+            status=shown(recorded.get(o.id), o.id in online),
         )
         for o in await handoff.operators()
     ]

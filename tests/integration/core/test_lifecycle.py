@@ -41,6 +41,8 @@ ALLOWED: dict[Action, set[tuple[str, str, str]]] = {
     Action.CONVERT_TO_CALLBACK: {WAITING},
     Action.CLOSE: {TALKING, CALLBACK_TAKEN},
     Action.OFFER_CALLBACK: {WAITING},
+    Action.TAKE_OVER: {TALKING},
+    Action.REASSIGN: {TALKING},
 }
 SESSION_STATES = ("bot", "queued", "operator", "closed")
 TICKETS = (None, *itertools.product(("queued", "assigned", "closed"), ("session", "callback")))
@@ -86,6 +88,12 @@ async def _act(
             return await lifecycle.close(db, ticket_id, anna, Disposition.RESOLVED)
         case Action.OFFER_CALLBACK:
             return await lifecycle.offer_callback(db, session_id, "long_wait")
+        case Action.TAKE_OVER | Action.REASSIGN:  # Reza, as a supervisor, on Anna's conversation
+            reza = await db.scalar(select(Operator).where(Operator.login == "reza"))
+            assert reza is not None
+            if action is Action.TAKE_OVER:
+                return await lifecycle.take_over(db, ticket_id, reza)
+            return await lifecycle.reassign(db, ticket_id, reza, reza.id)
 
 
 class Table:
