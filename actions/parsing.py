@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-import jdatetime
+from persiantools.jdatetime import JalaliDate
 
 from actions.date_words import date_words
 from core.catalogue import Catalogue, Tariff
@@ -116,7 +116,7 @@ def _parse_solar_hijri(raw: str, today: date, language: str, solar: bool) -> dat
         return jalali_to_date(int(dmy.group(3)), int(dmy.group(2)), int(dmy.group(1)))
     if not solar:
         return None
-    this_year = jdatetime.date.fromgregorian(date=today).year
+    this_year = JalaliDate(today).year
     for month, name in enumerate(SOLAR_MONTHS, start=1):
         named = re.search(rf"\b(\d{{1,2}})\s*{name}(?:\s+(1[34]\d\d))?", raw)
         if named:
@@ -137,8 +137,8 @@ def _solar_with_year(day: int, month: int, year: int | None, this_year: int, tod
 
 def jalali_to_date(year: int, month: int, day: int) -> date:
     try:
-        return jdatetime.date(year, month, day).togregorian()
-    except ValueError as exc:  # jdatetime raises ValueError for 31 Esfand and the like
+        return JalaliDate(year, month, day).to_gregorian()
+    except ValueError as exc:  # raised for 31 Esfand and the like
         raise ValueError(str(exc)) from exc
 
 

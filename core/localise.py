@@ -1,6 +1,6 @@
 """Numbers, prices and dates the way each language writes and says them (CLDR via Babel).
 
-Persian readers get the Solar Hijri calendar (jdatetime) and Persian digits; every other language
+Persian readers get the Solar Hijri calendar (persiantools) and Persian digits; every other language
 gets the Gregorian calendar in its own CLDR format. Used by the bot's actions and the phone menu.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-import jdatetime
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, get_currency_name
+from persiantools.jdatetime import JalaliDate
 
 DEFAULT_LANGUAGE = "en"
 SOLAR_HIJRI_LANGUAGES = frozenset({"fa"})
@@ -71,7 +71,7 @@ def currency_name(currency: str, amount: float, language: str) -> str:
 def full_date(day: date, language: str) -> str:
     """ "Friday, December 4, 2026", "пятница, 4 декабря 2026 г.", "جمعه ۱۳ آذر ۱۴۰۵"."""
     if language in SOLAR_HIJRI_LANGUAGES:
-        return localise_digits(f"{_solar(day)} {jdatetime.date.fromgregorian(date=day).year}", language)
+        return localise_digits(f"{_solar(day)} {JalaliDate(day).year}", language)
     return localise_digits(format_date(day, "full", locale=_locale(language)), language)
 
 
@@ -85,12 +85,12 @@ def short_date(day: date, language: str) -> str:
 def day_and_month(day: date, language: str) -> str:
     """What a caller hears for a visit day: "December 4", "4 декабря", "۱۳ آذر" (Solar Hijri)."""
     if language in SOLAR_HIJRI_LANGUAGES:
-        solar = jdatetime.date.fromgregorian(date=day, locale="fa_IR")
+        solar = JalaliDate(day, locale="fa")
         return localise_digits(f"{solar.day} {solar.strftime('%B')}", language)
     return localise_digits(format_skeleton("MMMMd", day, locale=_locale(language)), language)
 
 
 def _solar(day: date) -> str:
     """Weekday, day and month in the Solar Hijri calendar, in Persian: "جمعه 13 آذر"."""
-    solar = jdatetime.date.fromgregorian(date=day, locale="fa_IR")
+    solar = JalaliDate(day, locale="fa")
     return f"{solar.strftime('%A')} {solar.day} {solar.strftime('%B')}"
