@@ -1,1 +1,79 @@
 "use strict";
+// The operator's own status in the top bar (slot "header-status"): available, on a break, after-call
+// work or offline. The server keeps it (PUT /api/operator/me/status): opening the console makes an
+// offline operator available, closing it makes them offline, and only an available operator gets
+// auto-offers. Changes made elsewhere (another tab) arrive as "operator_status" live events.
+(() => {
+  const fl = window.frontline;
+  if (!fl) return; // the console did not load
+  const s = (name, vars) => fl.t(`status.${name}`, vars);
+  const STATUSES = ["available", "break", "after_call_work", "offline"];
+
+  let select = null;
+  let shown = null; // the status the server last confirmed
+
+  function build() {
+    const box = fl.slot("header-status");
+    const label = document.createElement("label");
+    label.className = "visually-hidden";
+    label.htmlFor = "operator-status";
+    select = document.createElement("select");
+    select.id = "operator-status";
+    select.className = "operator-status";
+    select.addEventListener("change", () => choose(select.value));
+    box.replaceChildren(label, select);
+    relabel();
+  }
+
+  function relabel() {
+    if (!select) return;
+    select.previousElementSibling.textContent = s("label");
+    select.title = s("title");
+    select.replaceChildren(
+      ...STATUSES.map((status) => {
+        const option = document.createElement("option");
+        option.value = status;
+        option.textContent = s(status);
+        return option;
+      }),
+    );
+    show(shown);
+  }
+
+  function show(status) {
+    shown = STATUSES.includes(status) ? status : null;
+    if (!select) return;
+    select.value = shown || "";
+    select.dataset.status = shown || "";
+  }
+
+  async function choose(status) {
+    select.disabled = true;
+    try {
+      show((await fl.api("PUT", "/api/operator/me/status", { status })).status);
+    } catch (err) {
+      show(shown); // back to what the server has
+      select.title = s("failed", { error: err.message });
+    } finally {
+      select.disabled = false;
+    }
+  }
+
+  async function load() {
+    try {
+      show((await fl.api("GET", "/api/operator/me/status")).status);
+    } catch (err) {
+      // The live stream's own event will say it when it opens.
+    }
+  }
+
+  fl.on("signed-in", () => {
+    if (!select) build();
+    load();
+  });
+  fl.on("language-changed", relabel);
+  fl.on("live", ({ kind, data }) => {
+    const me = fl.operator();
+    if (kind === "operator_status" && me && data && data.operator_id === me.id) show(data.status);
+  });
+})();
