@@ -1,7 +1,7 @@
 """Operators keep the customer card current (name, phone, address, note): each changed field is a
 `customer_card_changes` row saying who changed it, when, and what it said before.
 
-Only the operator handling the ticket (or a supervisor) reads or edits the card through it. A phone an
+Only the operator handling the ticket, or a supervisor, reads or edits the card through it. A phone an
 operator enters is checked against the numbering plans (core/phones.py) and stored in E.164, as the
 project stores every phone, since the card's phone links the customer's orders and other channels:
 an operator vouches for it the way a caller id does.
@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.kinds import OperatorRole
 from core.masking import mask_card_value
 from core.models import (
     ConversationSession,
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 # The card's fields an operator may correct, in the order the console shows them.
 FIELDS = ("full_name", "phone", "address", "note")
-SUPERVISOR = "supervisor"
 
 
 class InvalidCardValue(HandoffError):
@@ -124,7 +124,7 @@ async def _customer_of_ticket(
     if ticket is None:
         raise TicketNotFound(f"no ticket {ticket_id}")
     handling = ticket.status == TicketStatus.ASSIGNED.value and ticket.operator_id == operator.id
-    if not handling and getattr(operator, "role", None) != SUPERVISOR:
+    if not handling and operator.role != OperatorRole.SUPERVISOR:
         raise NotYourTicket("only the operator handling the ticket can read or correct the customer card")
     query = (
         select(Customer)

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import func, select
 
+from core.kinds import OperatorRole
 from core.models import CustomerCardChange, utcnow
 from core.privacy import erase_customer, export_customer
 from core.settings import Settings
+from handoff.operators import save_operator
 from tests.chat import FrontLine
 from tests.integration.test_operator_api import add_operator, escalated_customer, log_in
 
@@ -119,7 +121,7 @@ async def test_an_invalid_phone_is_refused_and_changes_nothing(
     assert await _change_rows(front_line) == 0
 
 
-async def test_only_the_operator_handling_the_ticket_reads_or_corrects_the_card(
+async def test_only_the_operator_handling_the_ticket_or_a_supervisor_reads_or_corrects_the_card(
     front_line_without_bot: FrontLine, settings_without_bot: Settings
 ) -> None:
     front_line, http = front_line_without_bot, front_line_without_bot.http
@@ -137,6 +139,16 @@ async def test_only_the_operator_handling_the_ticket_reads_or_corrects_the_card(
     assert (await _patch(http, anna, 987654, full_name="Mallory")).status_code == 404
     assert (await _patch(http, {}, ticket_id, full_name="Mallory")).status_code == 401
     assert await _change_rows(front_line) == 0
+
+    # A supervisor corrects any conversation's card, handled by someone or not.
+    await save_operator(
+        settings_without_bot, "sam", "sam-secret-pw", display_name="Sam",
+        skills=["general"], languages=["en"], max_sessions=3, role=OperatorRole.SUPERVISOR,
+    )  # fmt: skip
+    sam = await log_in(http, "sam")
+    by_supervisor = await _patch(http, sam, ticket_id, note="threatened to cancel; offer a discount")
+    assert by_supervisor.status_code == 200 and by_supervisor.json()["changes"][0]["operator_name"] == "Sam"
+    assert (await _patch(http, sam, waiting.id, note="VIP")).status_code == 200
 
     closed = await http.post(
         f"/api/operator/tickets/{ticket_id}/close", headers=anna, json={"disposition": "resolved"}
