@@ -59,12 +59,17 @@
     }
   }
 
-  async function load() {
+  /** The server makes an offline operator available once their live stream is open, which is a
+   * moment after log-in and before this console hears events: so it asks again until then. */
+  async function load(tries = 10) {
     try {
-      show((await fl.api("GET", "/api/operator/me/status")).status);
+      const status = (await fl.api("GET", "/api/operator/me/status")).status;
+      show(status);
+      if (status !== "offline" || tries <= 1) return;
     } catch (err) {
-      // The live stream's own event will say it when it opens.
+      if (tries <= 1) return;
     }
+    setTimeout(() => fl.operator() && load(tries - 1), 1000);
   }
 
   fl.on("signed-in", () => {
