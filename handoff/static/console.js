@@ -68,6 +68,8 @@
   // ---------------------------------------------------------------- texts in the operator's language
 
   const texts = { language: "en", dir: "ltr", map: {}, languages: [], liveKinds: LIVE_KINDS };
+  const LANGUAGE_SELECTS = ["console-language", "login-language"]; // the top bar's, the log-in form's
+  let chosenAtLogIn = false; // picked on the log-in form: it becomes the operator's own choice
 
   /** A text by its key ("<area>.<name>"), placeholders filled; the key itself when no file has it. In a
    * right-to-left console each value is isolated, so a number or a Latin name keeps its own order. */
@@ -109,13 +111,14 @@
     } catch (err) {
       texts.languages = [];
     }
-    const select = $("console-language");
-    select.replaceChildren(
-      ...texts.languages.map((l) =>
-        el("option", { text: l.name, attrs: { value: l.code, lang: l.code, dir: l.dir } }),
-      ),
-    );
-    select.value = texts.language;
+    for (const id of LANGUAGE_SELECTS) {
+      $(id).replaceChildren(
+        ...texts.languages.map((l) =>
+          el("option", { text: l.name, attrs: { value: l.code, lang: l.code, dir: l.dir } }),
+        ),
+      );
+      $(id).value = texts.language;
+    }
   }
 
   /** Loads a language's texts and lays the whole page out in its direction. */
@@ -133,7 +136,7 @@
     document.documentElement.lang = texts.language;
     document.documentElement.dir = texts.dir;
     applyTexts();
-    $("console-language").value = texts.language;
+    for (const id of LANGUAGE_SELECTS) $(id).value = texts.language;
     return true;
   }
 
@@ -446,11 +449,14 @@
   function startConsole(token, operator) {
     state.token = token;
     state.operator = operator;
-    // The operator's own language wins over this browser's last one.
+    // The operator's own language wins over this browser's last one, unless they just picked one.
     const language = operator.console_language;
-    if (language && language !== texts.language) {
+    if (chosenAtLogIn && language !== texts.language) {
+      storeLanguage(texts.language).catch(backgroundError);
+    } else if (language && language !== texts.language) {
       useLanguage(language).then((changed) => changed && relabel());
     }
+    chosenAtLogIn = false;
     state.streamFailures = 0;
     hideBanner();
     $("login-view").hidden = true;
@@ -1749,19 +1755,24 @@
     emit("language-changed", { language: texts.language });
   }
 
+  async function storeLanguage(language) {
+    const operator = await api("PUT", "/api/operator/me/console-language", { language });
+    state.operator = { ...state.operator, ...operator };
+    sessionStorage.setItem(OPERATOR_KEY, JSON.stringify(state.operator));
+  }
+
   /** The operator's choice is stored for them, then shown; a refused one puts the selector back. */
-  async function chooseLanguage() {
-    const select = $("console-language");
+  async function chooseLanguage(event) {
+    const select = event.target;
     const language = select.value;
     if (!state.token) {
+      chosenAtLogIn = true;
       if (await useLanguage(language)) relabel();
       return;
     }
     select.disabled = true;
     try {
-      const operator = await api("PUT", "/api/operator/me/console-language", { language });
-      state.operator = { ...state.operator, ...operator };
-      sessionStorage.setItem(OPERATOR_KEY, JSON.stringify(state.operator));
+      await storeLanguage(language);
       if (await useLanguage(language)) relabel();
     } catch (err) {
       select.value = texts.language;
@@ -1774,7 +1785,7 @@
   async function boot() {
     await loadConfig();
     await useLanguage(localStorage.getItem(LANGUAGE_KEY) || "en");
-    $("console-language").addEventListener("change", chooseLanguage);
+    for (const id of LANGUAGE_SELECTS) $(id).addEventListener("change", chooseLanguage);
     $("tab-supervisor").addEventListener("click", () => showView("supervisor"));
     $("reply-text").addEventListener("input", () => {
       if (!$("reply-text").value.trim()) state.replyOrigin = null;

@@ -73,10 +73,10 @@ def _plain(text: str) -> str:
     return text.translate(ISOLATES)
 
 
-def _choose_language(driver: WebDriver, language: str) -> None:
+def _choose_language(driver: WebDriver, language: str, select: str = "#console-language") -> None:
     from selenium.webdriver.support.ui import Select
 
-    Select(_find(driver, "#console-language")).select_by_value(language)
+    Select(_find(driver, select)).select_by_value(language)
     _wait(driver, lambda d: d.execute_script("return document.documentElement.lang;") == language, language)
 
 
@@ -190,4 +190,35 @@ def test_a_russian_operator_gets_the_console_in_russian(live_server: LiveServer,
         assert _find(driver, "#claim").text == ENGLISH["console.claim"]
         again = http.post("/api/operator/login", json={"login": oleg.login, "password": oleg.password})
         assert again.json()["operator"]["console_language"] == "en"
+        _assert_page_is_clean(driver)
+
+
+def test_a_language_picked_on_the_log_in_form_becomes_the_operators(
+    live_server: LiveServer, browser: WebDriver
+) -> None:
+    driver = browser
+    persian = load_language("fa")
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+        farid = _staff(live_server, http, f"farid{uuid.uuid4().hex[:6]}", "فرید", languages=("fa",))
+        driver.get(f"{live_server.url}/console")
+        driver.execute_script("sessionStorage.clear(); localStorage.clear();")
+        driver.refresh()
+        _wait(driver, lambda d: _find(d, "#login-name").is_displayed(), "the log-in form")
+        assert _find(driver, "#login-submit").text == ENGLISH["console.login_submit"]
+
+        _choose_language(driver, "fa", select="#login-language")
+        assert driver.execute_script("return document.documentElement.dir;") == "rtl"
+        assert _find(driver, "#login-submit").text == persian["console.login_submit"]
+        _find(driver, "#login-name").send_keys(farid.login)
+        _find(driver, "#login-password").send_keys(farid.password)
+        _find(driver, "#login-submit").click()
+        _wait(driver, lambda d: _find(d, "#console-view").is_displayed(), "the console after log-in")
+        _wait(driver, lambda d: _find(d, "#logout").text == persian["console.logout"], "Persian after log-in")
+
+        def stored(_: WebDriver) -> bool:
+            again = http.post("/api/operator/login", json={"login": farid.login, "password": farid.password})
+            return bool(again.json()["operator"]["console_language"] == "fa")
+
+        _wait(driver, stored, "the choice stored for the operator")
+        _choose_language(driver, "en")
         _assert_page_is_clean(driver)
