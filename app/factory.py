@@ -46,7 +46,7 @@ from core.messages import SystemMessages, load_system_messages
 from core.migrate import upgrade_async
 from core.outbox_listener import OutboxListener
 from core.privacy import purge_older_than
-from core.settings import PROJECT_ROOT, DbSettings, Settings
+from core.settings import PROJECT_ROOT, Settings
 from core.sqlite_owner import own_sqlite_database
 from core.survey import SurveyAnswers
 from core.sweeps import QueueSweeps
@@ -92,7 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
         # On PostgreSQL every process hears every process's stored events through its listener.
         app.state.bus = bus = EventBus(fed_by_listener=engine.dialect.name == "postgresql")
         app.state.db_sessions = sessions
-        _build_core(app, settings, sessions, rasa, messages, _customer_locks(engine, settings.db))
+        _build_core(app, settings, sessions, rasa, messages, _customer_locks(engine, settings))
         _build_handoff(
             app, settings, sessions, rasa, messages, serialize_claims=engine.dialect.name == "sqlite"
         )
@@ -105,7 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
         # Every process renews the presence rows of the consoles it serves.
         supervisor.start("presence-heartbeat", app.state.presence.keep_fresh)
         # Work one process does for all: each runs while this process holds the lease, and waits meanwhile.
-        app.state.lease = lease = _singleton_lease(engine, settings.db)
+        app.state.lease = lease = _singleton_lease(engine, settings)
         supervisor.start("singleton-lease", lease.keep)
 
         def singleton(name: str, run: Callable[[], Awaitable[None]]) -> None:
@@ -235,19 +235,25 @@ def _build_core(
     app.state.sweeps = QueueSweeps(sessions, messages, bus, waiting, callbacks)
 
 
-def _customer_locks(engine: AsyncEngine, db: DbSettings) -> CustomerLocks:
+def _customer_locks(engine: AsyncEngine, settings: Settings) -> CustomerLocks:
     """One customer's turns and the start of their call never interleave: within this process on
     SQLite (it serves one app process), across every app process on PostgreSQL."""
     if engine.dialect.name == "sqlite":
         return KeyedLocks()
-    return AdvisoryLocks.for_pool(engine, db)
+    return AdvisoryLocks.for_pool(engine, settings.db, wait_timeout_s=settings.scale_out.customer_lock_wait_s)
 
 
-def _singleton_lease(engine: AsyncEngine, db: DbSettings) -> Lease:
+def _singleton_lease(engine: AsyncEngine, settings: Settings) -> Lease:
     """On PostgreSQL the app processes take turns at the singleton work; SQLite serves one process."""
     if engine.dialect.name == "sqlite":
         return AlwaysHeld()
-    return AdvisoryLease(db.url)
+    scale_out = settings.scale_out
+    return AdvisoryLease(
+        settings.db.url,
+        try_every_s=scale_out.lease_try_every_s,
+        check_every_s=scale_out.lease_check_every_s,
+        query_timeout_s=scale_out.lease_query_timeout_s,
+    )
 
 
 def _build_handoff(
@@ -266,7 +272,11 @@ def _build_handoff(
         sessions, rasa, messages, serialize_claims=serialize_claims, bus=bus, offer_timeout=offer_timeout
     )
     app.state.logins = Logins(sessions, bus)
-    app.state.presence = presence = Presence(sessions)
+    scale_out = settings.scale_out
+    app.state.presence = presence = Presence(
+        sessions, bus,
+        heartbeat_s=scale_out.presence_heartbeat_s, missed_heartbeats=scale_out.presence_missed_heartbeats,
+    )  # fmt: skip
     app.state.auto_offers = AutoOffers(sessions, bus, presence, offer_timeout=offer_timeout)
     app.state.operator_statuses = OperatorStatuses(sessions, bus, presence)
     app.state.supervision = Supervision(sessions, bus, messages, presence)

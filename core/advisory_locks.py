@@ -43,7 +43,7 @@ CUSTOMER_TURNS = 1
 # A turn waits at most this long for another process to finish the customer's turn (a few turns
 # with a 15 s Rasa timeout); beyond it the turn fails as storage unavailable (503, retry), so a
 # process that hangs while holding a customer cannot hold up that customer's turns for ever.
-WAIT_TIMEOUT_S = 60.0
+WAIT_TIMEOUT_S = 60.0  # the default of FRONTLINE_SCALE_OUT__CUSTOMER_LOCK_WAIT_S
 
 # One round trip: the wait limit (for this transaction only) is set in a materialised CTE, which
 # the lock's row is read from, so it is in force before the lock is asked for.
@@ -72,9 +72,12 @@ class AdvisoryLocks:
         self._wait_timeout = f"{max(1, round(wait_timeout_s * 1000))}ms"
 
     @classmethod
-    def for_pool(cls, engine: AsyncEngine, db: DbSettings) -> AdvisoryLocks:
+    def for_pool(
+        cls, engine: AsyncEngine, db: DbSettings, *, wait_timeout_s: float = WAIT_TIMEOUT_S
+    ) -> AdvisoryLocks:
         """Sized to the engine's pool: a holder may need a second connection (see the module)."""
-        return cls(engine, max_holders=max(1, (db.pool_size + db.max_overflow) // 2))
+        holders = max(1, (db.pool_size + db.max_overflow) // 2)
+        return cls(engine, max_holders=holders, wait_timeout_s=wait_timeout_s)
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:

@@ -3,8 +3,8 @@
 Events about stored state reach the bus once their transaction committed, carrying their outbox
 id, and in id order. On SQLite the committing session publishes them (core/outbox.py); on
 PostgreSQL the process's outbox listener does (core/outbox_listener.py), for the events of every
-app process, its own included. Events about no stored state (presence, log-out) are published
-directly and stay in their process."""
+app process, its own included. Events about no stored state (presence, log-out) have no outbox
+row: core/live_notices.py hands them to every process's bus once their transaction commits."""
 
 from __future__ import annotations
 

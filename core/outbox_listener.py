@@ -9,8 +9,8 @@ are read all the same, and since ids follow commit order none is skipped. Its ow
 events come this way too: the bus is `fed_by_listener`, so the committing session does not
 publish them as well.
 
-Events with no outbox row (presence, log-out) are not notified: they stay with the process
-that published them."""
+Events with no outbox row (presence, log-out) come as notifications of their own channel, with
+their kind and data (core.live_notices): published as heard, with no id and no catch-up."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from core import live_notices
 from core.events import EventBus, LiveEvent
 from core.kinds import LiveEventKind
 from core.models import OutboxEvent
@@ -104,6 +105,7 @@ class OutboxListener:
         try:
             conn.add_termination_listener(lambda _conn: self._wake.set())
             await conn.add_listener(CHANNEL, self._heard)
+            await conn.add_listener(live_notices.CHANNEL, self._heard_notice)
             if self._last_id is None:  # listening already, so nothing after this id is missed
                 self._last_id = int(await conn.fetchval(_NEWEST, timeout=QUERY_TIMEOUT_S))
         except BaseException:
@@ -147,6 +149,11 @@ class OutboxListener:
         newest = int(payload) if payload.isascii() and payload.isdigit() else 2**63
         self._notified = max(self._notified, newest)
         self._wake.set()
+
+    def _heard_notice(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        notice = live_notices.heard(payload)
+        if notice is not None:
+            self._bus.publish(notice)
 
     async def _close(self) -> None:
         conn, self._conn = self._conn, None

@@ -69,6 +69,9 @@ class TelegramSettings(BaseModel):
     poll_timeout: int = 25
     # Attempts for one outgoing message on 5xx or network errors (429 waits as told, not counted).
     send_attempts: int = 6
+    # Several app processes: a delivery waits at most this long for another process's delivery to
+    # the same chat; beyond it the backlog sweep delivers later.
+    delivery_wait_s: float = Field(60.0, gt=0)
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> TelegramSettings:
@@ -134,6 +137,25 @@ class IvrSettings(BaseModel):
         return self
 
 
+class ScaleOutSettings(BaseModel):
+    """Several app processes on one PostgreSQL database: who is online, who runs the singletons,
+    how long a turn waits for another process's turn of the same customer."""
+
+    # An open console renews its presence row this often; it stops counting after missed heartbeats.
+    presence_heartbeat_s: float = Field(5.0, gt=0)
+    presence_missed_heartbeats: int = Field(3, ge=2)
+    # A turn waits at most this long for another process to finish the same customer's turn (a few
+    # turns with Rasa's timeout); beyond it the turn fails as storage unavailable (503, retry).
+    customer_lock_wait_s: float = Field(60.0, gt=0)
+    # A process without the singleton lease tries to take it this often; the holder checks its
+    # connection this often (a new holder starts after one check and a query's timeout).
+    lease_try_every_s: float = Field(1.0, gt=0)
+    lease_check_every_s: float = Field(2.0, gt=0)
+    lease_query_timeout_s: float = Field(2.0, gt=0)
+    # A console's stream ticket opens one stream, within this many seconds of being issued.
+    stream_ticket_ttl_s: float = Field(60.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FRONTLINE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -145,6 +167,7 @@ class Settings(BaseSettings):
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     actions: ActionsSettings = Field(default_factory=ActionsSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    scale_out: ScaleOutSettings = Field(default_factory=ScaleOutSettings)
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     model_path: Path = PROJECT_ROOT / "models" / "frontline.tar.gz"
     catalogue_path: Path = PROJECT_ROOT / "business" / "catalogue.yml"

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import live_notices
 from core.events import EventBus, LiveEvent
 from core.kinds import LiveEventKind
 from core.models import Operator, OperatorToken, utcnow
 from handoff.passwords import check_password, new_token, token_digest
 
-LOGGED_OUT = LiveEventKind.LOGGED_OUT  # a live event for the log-in's own streams only
+LOGGED_OUT = LiveEventKind.LOGGED_OUT  # a live event for the log-in's own streams only, on any process
 
 # A remembered token is re-checked against the database this often (expiry, deleted operators).
 TOKEN_CACHE_TTL = timedelta(seconds=30)
@@ -58,7 +59,10 @@ class Logins:
     async def operator_for_token(self, token: str) -> Operator | None:
         """Every operator request asks this: a valid token is remembered for a few seconds so the
         hot paths (claim, reply) skip a database round trip. Log-out forgets it at once."""
-        digest = token_digest(token)
+        return await self.operator_for_digest(token_digest(token))
+
+    async def operator_for_digest(self, digest: str) -> Operator | None:
+        """As `operator_for_token`, for a log-in known by its digest (a live stream's)."""
         cached = self._tokens.get(digest)
         now = utcnow()
         if cached is not None and cached[1] > now:
@@ -77,9 +81,10 @@ class Logins:
         self._tokens.pop(digest, None)
         async with self._sessions() as db, db.begin():
             await db.execute(delete(OperatorToken).where(OperatorToken.token_hash == digest))
-        # Live streams opened with this log-in end at once (they also re-check it periodically).
-        # In-process only, not stored: a replay has no use for it, since that log-in cannot reconnect.
-        self._bus.publish(LiveEvent(LOGGED_OUT, {"token_hash": digest}))
+            # Live streams opened with this log-in end at once (they also re-check it periodically),
+            # on whichever app process they are. Not stored: a replay has no use for it, since that
+            # log-in cannot reconnect.
+            await live_notices.send(db, self._bus, LiveEvent(LOGGED_OUT, {"token_hash": digest}))
 
     async def _operator_for_digest(self, digest: str) -> tuple[Operator, datetime] | None:
         async with self._sessions() as db:

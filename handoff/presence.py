@@ -7,10 +7,10 @@ deleted by whichever process renews next. So an operator is online for every pro
 console's stream is open on any of them, and a dead process's consoles drop out within the TTL.
 The same table serves SQLite (one app process) and PostgreSQL (several).
 
-What stays with the process that holds the stream: the `operator_online` live event (published on
-this process's bus only), so colleagues' consoles and the auto-offer loop on another process learn
-of a new operator at their next reload or recheck rather than at once. Time is each process's clock:
-app processes' clocks must agree to well within the TTL (NTP does).
+Opening a stream also sends the `operator_online` live event with the row's own transaction
+(core.live_notices), so colleagues' consoles and the auto-offer loop on every process hear of the
+operator at once. Time is each process's clock: app processes' clocks must agree to well within
+the TTL (NTP does).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from sqlalchemy import ForeignKey, String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import live_notices
+from core.events import EventBus, LiveEvent
+from core.kinds import LiveEventKind
 from core.models import Base, utcnow
 
 logger = logging.getLogger(__name__)
@@ -65,13 +68,16 @@ class Presence:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        bus: EventBus | None = None,
         *,
         heartbeat_s: float = HEARTBEAT_S,
+        missed_heartbeats: int = MISSED_HEARTBEATS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
+        self._bus = bus  # None: no `operator_online` events (presence alone)
         self._heartbeat_s = heartbeat_s
-        self.ttl = timedelta(seconds=heartbeat_s * MISSED_HEARTBEATS)
+        self.ttl = timedelta(seconds=heartbeat_s * missed_heartbeats)
         self._clock = clock
         self.process = f"{socket.gethostname()} pid {os.getpid()} {secrets.token_hex(4)}"
         self._held: dict[str, _Held] = {}  # this process's open streams, by row key
@@ -143,6 +149,9 @@ class Presence:
             )
             held = _Held(operator_id, earlier or now)
             db.add(self._row(key, held, now))
+            if self._bus is not None:
+                online = LiveEvent(LiveEventKind.OPERATOR_ONLINE, {"operator_id": operator_id})
+                await live_notices.send(db, self._bus, online)
         self._held[key] = held
         return key
 

@@ -1,38 +1,52 @@
-"""Failed log-ins counted per login and per address: guessing passwords stops after a few tries."""
+"""Failed log-ins counted per login and per address: guessing passwords stops after a few tries.
+
+The counts are shared by every app process on PostgreSQL (core.ratelimit), so spreading guesses over
+the processes behind a load balancer gains nothing; one app process (SQLite) counts in memory."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from core.ratelimit import WindowLimit
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.ratelimit import Limit, window_limit
+
+WINDOW_S = 300.0
+PER_LOGIN = 5
+PER_ADDRESS = 30
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoginThrottles:
     """Per login (one operator's password) and per client address (many logins tried from one place)."""
 
-    per_login: WindowLimit = field(default_factory=lambda: WindowLimit(limit=5, window_s=300))
-    per_address: WindowLimit = field(default_factory=lambda: WindowLimit(limit=30, window_s=300))
+    per_login: Limit
+    per_address: Limit
 
-    def retry_after(self, login: str, address: str) -> float | None:
-        waits = [w for w in (self.per_login.retry_after(login), self.per_address.retry_after(address)) if w]
-        return max(waits) if waits else None
+    @classmethod
+    def for_database(cls, sessions: async_sessionmaker[AsyncSession]) -> LoginThrottles:
+        return cls(
+            window_limit(sessions, "login", PER_LOGIN, WINDOW_S),
+            window_limit(sessions, "login-address", PER_ADDRESS, WINDOW_S),
+        )
 
-    def attempt(self, login: str, address: str) -> float | None:
+    async def attempt(self, login: str, address: str) -> float | None:
         """Counts an attempt as failed before its password is checked, so attempts arriving
         together (the check takes about 30 ms each, one at a time) cannot all pass the limit;
         returns the wait instead when the limit is reached. `succeeded` takes it back."""
-        wait = self.retry_after(login, address)
-        if wait is None:
-            self.per_login.count(login)
-            self.per_address.count(address)
+        wait = await self.per_login.take(login)
+        if wait is not None:
+            return wait
+        wait = await self.per_address.take(address)
+        if wait is not None:
+            await self.per_login.uncount(login)
         return wait
 
-    def not_tried(self, login: str, address: str) -> None:
+    async def not_tried(self, login: str, address: str) -> None:
         """The password was never checked (the checker was busy): the attempt does not count."""
-        self.per_login.uncount(login)
-        self.per_address.uncount(address)
+        await self.per_login.uncount(login)
+        await self.per_address.uncount(address)
 
-    def succeeded(self, login: str, address: str) -> None:
-        self.per_login.reset(login)
-        self.per_address.uncount(address)  # colleagues behind one office address log in too
+    async def succeeded(self, login: str, address: str) -> None:
+        await self.per_login.reset(login)
+        await self.per_address.uncount(address)  # colleagues behind one office address log in too

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.chat_credentials import ForeignConversation, check_or_issue, opens
 from core.conversation import ConversationService
 from core.errors import InvalidTurn
-from core.ratelimit import WindowLimit
+from core.ratelimit import Limit, window_limit
 from core.repo.sessions import CLIENT_MESSAGE_ID
 from core.schemas import MAX_ROW_ID, InboundTurn
 
@@ -124,14 +124,16 @@ def _not_yours() -> HTTPException:
     )
 
 
-def _new_conversations(request: Request) -> WindowLimit | None:
+def _new_conversations(request: Request) -> Limit | None:
     """New conversations (customer ids) one client address may open per minute: a widget opens one
     per visitor; a script inventing ids to fill the database or the operators' queue is stopped."""
     per_minute = request.app.state.settings.new_conversations_per_minute
     if not per_minute:
         return None
     if not hasattr(request.app.state, "new_conversations"):
-        request.app.state.new_conversations = WindowLimit(per_minute, 60.0)
+        # Shared by every app process on PostgreSQL: spreading requests over them gains nothing.
+        sessions = request.app.state.db_sessions
+        request.app.state.new_conversations = window_limit(sessions, "new-conversations", per_minute, 60.0)
     return request.app.state.new_conversations  # type: ignore[no-any-return]
 
 
@@ -186,7 +188,7 @@ async def _open_conversation(
     """None for a request that carries the conversation's token; the new token of a new one."""
     token = credentials.credentials if credentials else None
     limit, address = _new_conversations(request), request.client.host if request.client else "unknown"
-    if token is None and limit is not None and (wait := limit.retry_after(address)) is not None:
+    if token is None and limit is not None and (wait := await limit.retry_after(address)) is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             detail="too many new conversations from this address: try again later",
@@ -197,7 +199,7 @@ async def _open_conversation(
     except ForeignConversation as exc:
         raise _not_yours() from exc
     if issued is not None and limit is not None:
-        limit.count(address)
+        await limit.count(address)
     return issued
 
 

@@ -21,7 +21,6 @@ from core.events import EventBus, LiveEvent
 from core.kinds import LiveEventKind
 from handoff.deps import BearerCredentials, CurrentOperator, HandoffDep, LoginsDep, PresenceDep
 from handoff.logins import LOGGED_OUT, Logins
-from handoff.passwords import token_digest
 from handoff.presence import Presence
 from handoff.service import HandoffService
 from handoff.stream_tickets import Holder, StreamTickets
@@ -35,6 +34,7 @@ REPLAY_LIMIT = 1000
 # Sent instead of a replay the outbox cannot give (pruned, unknown or too long): reload the lists.
 RESYNC = "resync"
 MAX_ID = 2**31 - 1  # the outbox id column's range
+ONLINE = LiveEventKind.OPERATOR_ONLINE
 
 
 def _frame(event: LiveEvent) -> str:
@@ -65,8 +65,7 @@ async def _stream(
 async def _frames(
     request: Request, bus: EventBus, console: Console, holder: Holder, last_id: str | None
 ) -> AsyncIterator[str]:
-    # Colleagues' consoles and the auto-offer loop hear of it; this console does not need its own news.
-    bus.publish(LiveEvent(LiveEventKind.OPERATOR_ONLINE, {"operator_id": holder.operator_id}))
+    # Colleagues' consoles and the auto-offer loop on every process hear `operator_online` from presence.
     checked = time.monotonic()
     # Subscribed before the replay is read: an event committed meanwhile is in one or both, and
     # `seen` (ids follow commit order) drops the second copy.
@@ -85,7 +84,7 @@ async def _frames(
         while not await request.is_disconnected():
             if time.monotonic() - checked >= RECHECK_S:
                 # A stream outlives its request: log-out or expiry of the token must end it too.
-                if await console.logins.operator_for_token(holder.token) is None:
+                if await console.logins.operator_for_digest(holder.token_hash) is None:
                     yield f"event: {LOGGED_OUT}\ndata: {{}}\n\n"
                     return
                 checked = time.monotonic()
@@ -94,8 +93,10 @@ async def _frames(
             except TimeoutError:
                 yield ": keep-alive\n\n"  # proxies close idle connections
                 continue
+            if event.kind == ONLINE and event.data.get("operator_id") == holder.operator_id:
+                continue  # the operator's own consoles (this one, other tabs) need not hear their own news
             if event.kind == LOGGED_OUT:  # only this log-in's own stream hears of it, and ends
-                if event.data.get("token_hash") == token_digest(holder.token):
+                if event.data.get("token_hash") == holder.token_hash:
                     yield _frame(event)
                     return
                 continue
@@ -115,7 +116,8 @@ async def _missed(handoff: HandoffService, last_id: str) -> list[LiveEvent] | No
 
 def _tickets(request: Request) -> StreamTickets:
     if not hasattr(request.app.state, "stream_tickets"):
-        request.app.state.stream_tickets = StreamTickets()
+        ttl_s = request.app.state.settings.scale_out.stream_ticket_ttl_s
+        request.app.state.stream_tickets = StreamTickets(request.app.state.db_sessions, ttl_s=ttl_s)
     return request.app.state.stream_tickets  # type: ignore[no-any-return]
 
 
@@ -131,7 +133,7 @@ async def create_stream_ticket(
     """A single-use ticket for GET /api/operator/events (which EventSource opens without headers)."""
     tickets = _tickets(request)
     return StreamTicket(
-        ticket=tickets.issue(operator.id, credentials.credentials), expires_in=int(tickets.ttl_s)
+        ticket=await tickets.issue(operator.id, credentials.credentials), expires_in=int(tickets.ttl_s)
     )
 
 
@@ -152,8 +154,8 @@ async def read_events(
     they are no longer kept (reload the lists). `logged_out` and the end of the stream when the
     operator's log-in ends. While the stream is open the operator counts as online (auto-offers go
     to online operators)."""
-    holder = _tickets(request).redeem(ticket) if ticket else None
-    if holder is None or await logins.operator_for_token(holder.token) is None:
+    holder = await _tickets(request).redeem(ticket) if ticket else None
+    if holder is None or await logins.operator_for_digest(holder.token_hash) is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="invalid, used or expired ticket: get one from /events/ticket",

@@ -56,7 +56,7 @@ class LoginResponse(BaseModel):
 def _throttles(request: Request) -> LoginThrottles:
     """One per app: failures of one login or one address count together across requests."""
     if not hasattr(request.app.state, "login_throttles"):
-        request.app.state.login_throttles = LoginThrottles()
+        request.app.state.login_throttles = LoginThrottles.for_database(request.app.state.db_sessions)
     return request.app.state.login_throttles  # type: ignore[no-any-return]
 
 
@@ -68,7 +68,7 @@ def _throttles(request: Request) -> LoginThrottles:
 async def create_login(body: LoginRequest, logins: LoginsDep, request: Request) -> LoginResponse:
     throttles = _throttles(request)
     address = request.client.host if request.client else "unknown"
-    wait = throttles.attempt(body.login, address)
+    wait = await throttles.attempt(body.login, address)
     if wait is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -78,7 +78,7 @@ async def create_login(body: LoginRequest, logins: LoginsDep, request: Request) 
     try:
         logged_in = await logins.log_in(body.login, body.password)
     except PasswordChecksBusy:
-        throttles.not_tried(body.login, address)
+        await throttles.not_tried(body.login, address)
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail="too many log-ins at once: try again in a moment",
@@ -86,7 +86,7 @@ async def create_login(body: LoginRequest, logins: LoginsDep, request: Request) 
         ) from None
     if logged_in is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong login or password")
-    throttles.succeeded(body.login, address)
+    await throttles.succeeded(body.login, address)
     return LoginResponse(
         token=logged_in.token,
         expires_at=logged_in.expires_at,
