@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram import store
+from bot.telegram.delivery_locks import delivery_locks
 from bot.telegram.keyboards import KEYED, callback_data, inline_keyboard, remember_long_payloads
 from bot.telegram.logsafe import describe, kind_of, log_failure, summary
 from bot.telegram.polling import ALLOWED_UPDATES, poll_updates
@@ -74,7 +75,10 @@ class TelegramChannel:
         self._conversations = conversations
         self._bus = bus
         self._sender = Sender(bot, attempts=settings.send_attempts)
-        self.chats = store.Chats(sessions)
+        engine = sessions.kw["bind"]
+        # Several app processes (PostgreSQL) may deliver to one chat: one at a time, cursor read afresh.
+        self._delivery = delivery_locks(engine, wait_timeout_s=settings.delivery_wait_s)
+        self.chats = store.Chats(sessions, shared=engine.dialect.name != "sqlite")
         self._workers = ChatWorkers()
         self._handler = UpdateHandler(
             bot, sessions, conversations, messages, self._sender, self.chats, self.flush,
@@ -189,7 +193,12 @@ class TelegramChannel:
             logger.error("telegram update_id=%s not marked handled: %s", update_id, summary(exc))
 
     async def flush(self, chat_id: int) -> None:
-        """Send everything stored for the chat after its cursor, in order; runs in the chat's worker."""
+        """Send everything stored for the chat after its cursor, in order; runs in the chat's worker,
+        and holds the chat's delivery lock, so no other process sends to the chat meanwhile."""
+        async with self._delivery.hold(chat_id):
+            await self._send_pending(chat_id)
+
+    async def _send_pending(self, chat_id: int) -> None:
         chat = await self.chats.get(chat_id)
         if chat is None:
             return

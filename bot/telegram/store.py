@@ -108,18 +108,21 @@ class ChatState:
 
 
 class Chats:
-    """The chats and their delivery cursors, cached: this process is their only writer (one poller
-    or webhook per bot), so the hot path of a turn reads none of it from the database."""
+    """The chats and their delivery cursors. With one app process (SQLite) that process is their
+    only writer, so they are cached and the hot path of a turn reads none of it from the database.
+    `shared` (several processes on PostgreSQL): any process may have moved a cursor or marked a chat
+    unreachable, so each delivery reads its chat afresh, under the chat's delivery lock."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, shared: bool = False) -> None:
         self._sessions = sessions
+        self._shared = shared
         self._cache: dict[int, ChatState] = {}
 
     async def ensure(self, chat_id: int, customer_key: str) -> None:
         """Register a chat on first contact; a customer known from before gets no replay of old
         messages. Writing again means they unblocked the bot."""
         known = self._cache.get(chat_id)
-        if known is not None and not known.unreachable:
+        if known is not None and not known.unreachable and not self._shared:
             return
         async with self._sessions() as db, db.begin():
             chat = await db.get(TelegramChat, chat_id)
@@ -134,7 +137,7 @@ class Chats:
         self._cache[chat_id] = ChatState(chat.customer_key, chat.delivered_message_id, False)
 
     async def get(self, chat_id: int) -> ChatState | None:
-        if chat_id not in self._cache:
+        if chat_id not in self._cache or self._shared:
             async with self._sessions() as db:
                 chat = await db.get(TelegramChat, chat_id)
             if chat is None:
