@@ -3,7 +3,8 @@
 The rows are the raw material of the time each operator spends in each status (handoff.kpi), and
 the latest row per operator is their status now. Opening the console makes an offline operator
 available; the last console closing (or a log-out) makes them offline. A console reloaded within
-a few seconds keeps the status it had, so a reload does not end a break and bring offers."""
+a few seconds keeps the status it had, so a reload does not end a break and bring offers. Only a
+status the operator chose is a live event (`operator_status`); the automatic changes are not."""
 
 from __future__ import annotations
 
@@ -121,16 +122,22 @@ class OperatorStatuses:
             return await current(db)
 
     async def set(self, operator_id: int, status: OperatorStatus, cause: StatusCause) -> StatusNow:
-        """Record a change (nothing when the status holds already) and tell every console."""
+        """Record a change (nothing when the status holds already); one the operator chose is told
+        to every console at once. The automatic ones (a console opening or closing, a log-out) are
+        not: presence already says who came online, every console reconnecting would otherwise
+        replay them, and lists of operators are reloaded anyway."""
         async with self._sessions() as db, db.begin():
             return await _change(db, self._bus, operator_id, lambda _: status, cause)
 
     @asynccontextmanager
     async def console_open(self, operator_id: int) -> AsyncIterator[None]:
-        """Around one open console stream: available on opening, offline when the operator's
-        last stream has closed. Enter it before the presence row exists, leave it after it went."""
-        async with self._sessions() as db, db.begin():
-            await _change(db, self._bus, operator_id, _on_opening, StatusCause.CONSOLE_OPENED)
+        """Around one open console stream: available as it opens (a console reloaded a moment ago
+        keeps its status), offline once the operator's last stream has closed."""
+        try:
+            async with self._sessions() as db, db.begin():
+                await _change(db, self._bus, operator_id, _on_opening, StatusCause.CONSOLE_OPENED)
+        except Exception:  # the console works on without it: the status stays what it was
+            logger.exception("operator %d not set available as their console opened", operator_id)
         try:
             yield
         finally:
@@ -191,6 +198,7 @@ async def _change(
         return StatusNow(status, history[0].at, history[0].cause)
     row = OperatorStatusEvent(operator_id=operator_id, status=status, cause=cause, at=utcnow())
     db.add(row)
-    data = {"operator_id": operator_id, "status": str(status), "since": row.at.isoformat()}
-    await outbox.write(db, bus, LiveEvent(LiveEventKind.OPERATOR_STATUS, data))
+    if cause is StatusCause.CHOSEN:
+        data = {"operator_id": operator_id, "status": str(status), "since": row.at.isoformat()}
+        await outbox.write(db, bus, LiveEvent(LiveEventKind.OPERATOR_STATUS, data))
     return StatusNow(status, row.at, cause)
