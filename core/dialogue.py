@@ -111,19 +111,20 @@ class RasaClient:
     async def _request(
         self, method: str, sender_id: str, path: str, what: str, body: Any = None, rounds: int = 1
     ) -> httpx.Response:
-        """The conversation's own server answers; one that refuses the connection hands the request
-        to the next in its ranking, and `rounds` times through them all with a pause in between.
-        Only a refused connection moves on: the request surely never arrived. A timeout or a 5xx may
-        come after Rasa handled it, so it is never sent again, to this server or another."""
+        """The conversation's own server answers; one that refuses the connection, or does not answer
+        it in time (its machine hangs), hands the request to the next in its ranking, and `rounds`
+        times through them all with a pause in between. Only a connection never made moves on: the
+        request surely never arrived. A timeout after connecting or a 5xx may come after Rasa handled
+        it, so it is never sent again, to this server or another."""
         servers = ranked(self._servers, sender_id)
-        refused = httpx.ConnectError("no Rasa server configured")
+        refused: httpx.TransportError = httpx.ConnectError("no Rasa server configured")
         for round_ in range(1, rounds + 1):
             for server in servers:
                 try:
                     response = await self._http.request(method, server + path, json=body)
                     response.raise_for_status()
                     return response
-                except httpx.ConnectError as exc:
+                except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                     refused = exc
                 except httpx.HTTPError as exc:
                     raise DialogueUnavailable(f"{what}: {_kind(exc)}") from exc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 
 def free_port() -> int:
@@ -37,3 +39,26 @@ def redis_answers(host: str = "127.0.0.1", port: int = 6379) -> bool:
     except OSError:
         return False
     return True
+
+
+@contextmanager
+def hung_port() -> Iterator[int]:
+    """A loopback port whose server never accepts and whose queue is full: a connection to it times
+    out, as to a machine that hangs (a refused connection is a port nothing listens on)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = int(server.getsockname()[1])
+    queued = []
+    try:
+        for _ in range(4):  # more than the queue holds: further connections get no answer
+            client = socket.socket()
+            client.setblocking(False)
+            with suppress(BlockingIOError):
+                client.connect(("127.0.0.1", port))
+            queued.append(client)
+        yield port
+    finally:
+        for client in queued:
+            client.close()
+        server.close()
