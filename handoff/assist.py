@@ -72,16 +72,27 @@ def faq_ranking(parsed: Mapping[str, Any]) -> list[tuple[str, float]]:
 
     The response selector's confidences are shares within the FAQ intent; multiplied by the FAQ
     intent's own confidence they become comparable with a message that is no question at all.
+    Anything not in Rasa's shape counts as nothing, so odd output means no suggestions, not a 500.
     """
-    intents = {i.get("name"): float(i.get("confidence") or 0.0) for i in parsed.get("intent_ranking") or []}
-    faq_share = intents.get(FAQ_INTENT, 0.0)
-    selector = (parsed.get("response_selector") or {}).get(FAQ_INTENT) or {}
+    intents = _rows(parsed.get("intent_ranking"))
+    faq_share = max((_confidence(i) for i in intents if i.get("name") == FAQ_INTENT), default=0.0)
+    selector = parsed.get("response_selector")
+    faq = selector.get(FAQ_INTENT) if isinstance(selector, dict) else None
     ranking = [
-        (str(row["intent_response_key"]), float(row.get("confidence") or 0.0) * faq_share)
-        for row in selector.get("ranking") or []
-        if str(row.get("intent_response_key") or "").startswith(f"{FAQ_INTENT}/")
+        (key, _confidence(row) * faq_share)
+        for row in _rows(faq.get("ranking") if isinstance(faq, dict) else None)
+        if isinstance(key := row.get("intent_response_key"), str) and key.startswith(f"{FAQ_INTENT}/")
     ]
     return sorted(ranking, key=lambda item: -item[1])
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+
+
+def _confidence(row: Mapping[str, Any]) -> float:
+    value = row.get("confidence")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def order_number_in(text: str) -> str | None:

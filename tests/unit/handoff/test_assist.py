@@ -52,6 +52,16 @@ def test_a_parse_without_a_selector_or_a_fallback_ranking_gives_nothing_or_keeps
     assert [round(c, 2) for _, c in faq_ranking(fallback)] == [0.2, 0.2]
 
 
+def test_output_not_in_rasas_shape_gives_no_answers_rather_than_an_error() -> None:
+    odd = parsed(0.9, {"faq/roaming": 1.0})
+    odd["response_selector"]["faq"]["ranking"] = ["faq/roaming", {"intent_response_key": 3}, None]
+    assert faq_ranking(odd) == []
+    assert faq_ranking({"intent_ranking": "faq", "response_selector": []}) == []
+    odd = parsed(0.9, {"faq/roaming": 1.0})
+    odd["intent_ranking"][0]["confidence"] = "high"
+    assert faq_ranking(odd) == [("faq/roaming", 0.0)]
+
+
 def test_order_numbers_in_any_digits_but_not_inside_longer_numbers() -> None:
     assert order_number_in("سفارش ۴۸۲۰۱۹۳ چی شد") == "4820193"
     assert order_number_in("طلبي رقم ٤٨٢٠١٩٣") == "4820193"
