@@ -152,6 +152,26 @@ async def test_a_supervisor_reassigns_within_the_colleagues_limit(
     assert nobody.status_code == 404
 
 
+async def test_only_the_conversations_operator_asks_a_supervisor_about_it(
+    front_line_without_bot: FrontLine, team: dict[str, dict[str, str]]
+) -> None:
+    front_line, http = front_line_without_bot, front_line_without_bot.http
+    customer, ticket_id = await claimed(front_line, team["anna"])
+    url = f"/api/operator/tickets/{ticket_id}/ask-supervisor"
+
+    assert (await http.post(url, headers=team["omid"], json={"reason": "nosy"})).status_code == 403
+    assert (await http.post(url, headers=team["anna"], json={"reason": ""})).status_code == 422
+    asked = await http.post(url, headers=team["anna"], json={"reason": "он требует начальника"})
+
+    assert asked.status_code == 200
+    assert (await front_line.event_kinds(customer.last["session_id"]))[-1] == "supervisor_asked"
+    taken = await http.post(f"/api/supervisor/tickets/{ticket_id}/take-over", headers=team["sam"])
+    assert taken.status_code == 200  # taking the conversation over answers the ask
+    assert (await http.get("/api/supervisor/asks", headers=team["sam"])).json() == []
+    kinds = await front_line.event_kinds(customer.last["session_id"])
+    assert kinds[-2:] == ["taken_over", "supervisor_answered"]
+
+
 async def test_a_whisper_reaches_the_operator_and_never_the_customer(
     front_line_without_bot: FrontLine, team: dict[str, dict[str, str]]
 ) -> None:
