@@ -72,9 +72,49 @@
     setTimeout(() => fl.operator() && load(tries - 1), 1000);
   }
 
+  // ---------------------------------------------------------------- colleagues in the transfer list
+
+  const AWAY = ["break", "after_call_work", "offline"];
+  let colleagues = { at: 0, byLogin: new Map() };
+
+  async function colleagueStatuses() {
+    if (Date.now() - colleagues.at > 3000) {
+      const listed = await fl.api("GET", "/api/operator/operators");
+      colleagues = { at: Date.now(), byLogin: new Map(listed.map((o) => [o.login, o])) };
+    }
+    return colleagues.byLogin;
+  }
+
+  /** A colleague whose console is open but who is away says so next to their name. */
+  async function markAway(list) {
+    let byLogin;
+    try {
+      byLogin = await colleagueStatuses();
+    } catch (err) {
+      return;
+    }
+    for (const option of list.querySelectorAll('option[value^="operator:"]')) {
+      const colleague = byLogin.get(option.value.slice("operator:".length));
+      if (option.dataset.plain === undefined || !option.textContent.startsWith(option.dataset.plain)) {
+        option.dataset.plain = option.textContent;
+      }
+      const away = colleague && colleague.online && AWAY.includes(colleague.status);
+      option.textContent = away ? `${option.dataset.plain} · ${s(colleague.status)}` : option.dataset.plain;
+      option.dataset.status = colleague ? colleague.status : "";
+    }
+  }
+
+  function watchTransfers() {
+    const list = document.getElementById("transfer-target");
+    if (!list || list.dataset.statusWatched) return;
+    list.dataset.statusWatched = "1";
+    new MutationObserver(() => markAway(list)).observe(list, { childList: true });
+  }
+
   fl.on("signed-in", () => {
     if (!select) build();
     load();
+    watchTransfers();
   });
   fl.on("language-changed", relabel);
   fl.on("live", ({ kind, data }) => {

@@ -19,6 +19,7 @@ from tests.e2e.test_console_browser import (  # noqa: F401 (browser and live_ser
     _chat,
     _customer_messages,
     _find,
+    _keep_online,
     _log_in,
     _open_from,
     _plain,
@@ -48,6 +49,7 @@ def test_status_whisper_ask_and_take_over(
     with httpx.Client(base_url=live_server.url, timeout=10) as http:
         nadia = _staff(live_server, http, "nadia", "Nadia")
         sam = _staff(live_server, http, "sam", "Sam")
+        omid = _staff(live_server, http, "omid", "Omid")
         asyncio.run(set_role(live_server.settings, "sam", OperatorRole.SUPERVISOR))
         ticket_id = _queued(http, nadia, customer, "You charged me twice, I want my money back")
 
@@ -67,6 +69,13 @@ def test_status_whisper_ask_and_take_over(
         assert not _find(driver, ".ask-supervisor").is_displayed()  # not hers yet
         _find(driver, "#claim").click()
         _wait(driver, lambda d: _find(d, ".ask-supervisor-button").is_displayed(), "the ask button")
+        # A colleague with the console open but on a break is shown so in the transfer list.
+        _keep_online(live_server, omid)
+        assert http.put("/api/operator/me/status", headers=omid.auth, json={"status": "break"}).is_success
+        _find(driver, "#transfer").click()
+        omid_option = '#transfer-target option[value="operator:omid"]'
+        _wait(driver, lambda d: "On a break" in _find(d, omid_option).text, "Omid on a break")
+        _find(driver, "#transfer-cancel").click()
         _find(driver, ".ask-supervisor-button").click()
         reason = "Customer wants a refund of a double charge"
         _find(driver, "#ask-supervisor-reason").send_keys(reason)
