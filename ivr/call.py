@@ -16,7 +16,7 @@ from ivr.dtmf import EventDigits, ToneDetector
 from ivr.menu import Menu
 from ivr.server import CallLeg
 from ivr.speech.keywords import find_keyword
-from ivr.spoken_text import sentences, speakable
+from ivr.spoken_text import sentences, spoken_replies
 
 logger = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ class Call:
     async def _free_speech(self, text: str) -> bool:
         """Anything else the caller said goes to the bot, like a chat message; the reply is spoken."""
         result = await self.deps.contacts.turn(self.key, text, self.language, self.leg.call_id)
-        spoken = speakable("\n".join(r.text for r in result.replies if r.text))
+        spoken = spoken_replies(result.replies, self.menu.text("offer_operator", self.language))
         if result.state == "queued":
             if spoken:
                 await self._say(spoken)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from core.conversation import PERSON_NOW
+from core.schemas import Reply
 
 # Bidi isolates and marks keep RTL chat texts in order on screen; a synthesiser has no use for them.
 _BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -20,6 +24,13 @@ def speakable(text: str) -> str:
     text = _BULLET.sub("", text)
     text = _LINE_END.sub(". ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def spoken_replies(replies: Sequence[Reply], offer_operator: str) -> str:
+    """A turn's replies as one text to read out. The offer of a person that an upset customer gets
+    in chat points to a button a caller does not have: the menu's own offer (a key) is said instead."""
+    texts = (offer_operator if any(b.payload == PERSON_NOW for b in r.buttons) else r.text for r in replies)
+    return speakable("\n".join(text for text in texts if text))
 
 
 # A sentence ends at . ! ? … (Latin, Cyrillic), ؟ (Arabic, Persian) or 。 followed by a space;
