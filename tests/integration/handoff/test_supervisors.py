@@ -1,6 +1,8 @@
 """Supervisors: only they use the supervisor routes; take-over and reassignment are lifecycle
 transitions; a whisper reaches the handling operator and never the customer; an operator's ask
-reaches supervisors live; operators' status decides auto-offers and adds up in the figures."""
+reaches supervisors live; operators' status decides auto-offers and adds up in the figures. What goes
+through a live stream runs on SQLite and on PostgreSQL (where events reach the stream through the
+outbox listener)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,12 @@ from handoff.operators import main as operators_cli
 from handoff.operators import save_operator
 from tests.chat import Customer, FrontLine
 from tests.integration.handoff.test_live_replay import FrontLine as ServedFrontLine
-from tests.integration.handoff.test_live_replay import console, serving
+from tests.integration.handoff.test_live_replay import (  # noqa: F401 (fixtures: SQLite and PostgreSQL)
+    console,
+    live_settings,
+    postgres_settings,
+    serving,
+)
 from tests.integration.test_operator_api import customer_sees, escalated_customer, log_in
 
 
@@ -240,10 +247,10 @@ async def test_operators_statuses_and_conversations_for_supervisors(
 
 
 async def test_an_ask_reaches_supervisors_live_until_one_acknowledges_it(
-    settings_without_bot: Settings,
+    live_settings: Settings,  # noqa: F811
 ) -> None:
-    async with serving(settings_without_bot) as front_line:  # Anna is logged in there
-        await add(settings_without_bot, "sam", "Sam", role=OperatorRole.SUPERVISOR)
+    async with serving(live_settings) as front_line:  # Anna is logged in there
+        await add(live_settings, "sam", "Sam", role=OperatorRole.SUPERVISOR)
         anna = front_line.auth
         sam = await _log_in(front_line, "sam")
         queued = await front_line.say("web:layla", "I will take you to court")
@@ -285,10 +292,10 @@ async def test_an_ask_reaches_supervisors_live_until_one_acknowledges_it(
 
 
 async def test_a_whisper_appears_live_in_the_handling_operators_console(
-    settings_without_bot: Settings,
+    live_settings: Settings,  # noqa: F811
 ) -> None:
-    async with serving(settings_without_bot) as front_line:
-        await add(settings_without_bot, "sam", "Sam", role=OperatorRole.SUPERVISOR)
+    async with serving(live_settings) as front_line:
+        await add(live_settings, "sam", "Sam", role=OperatorRole.SUPERVISOR)
         sam = await _log_in(front_line, "sam")
         queued = await front_line.say("web:ali", "مودمم خاموش روشن میشه")
         ticket_id = await _ticket_of(front_line, queued["session_id"])
@@ -305,9 +312,9 @@ async def test_a_whisper_appears_live_in_the_handling_operators_console(
 
 
 async def test_the_console_sets_available_and_closing_it_offline_a_reload_keeps_a_break(
-    settings_without_bot: Settings,
+    live_settings: Settings,  # noqa: F811
 ) -> None:
-    async with serving(settings_without_bot) as front_line:
+    async with serving(live_settings) as front_line:
         status = "/api/operator/me/status"
         http, anna = front_line.http, front_line.auth
         assert (await http.get(status, headers=anna)).json()["status"] == "offline"
