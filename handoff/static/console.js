@@ -468,7 +468,8 @@
     loadCanned();
     loadColleagues();
     state.tickTimer = setInterval(tick, 1000);
-    setConnection("polling");
+    // "connecting" until the stream opens or fails; the console polls meanwhile all the same.
+    setConnection("connecting");
     connectStream();
     schedulePoll(0);
     $("tab-supervisor").hidden = operator.role !== "supervisor";
@@ -478,13 +479,18 @@
   // ---------------------------------------------------------------- live stream, with polling as fallback
 
   async function connectStream() {
-    if (!state.token || !("EventSource" in window)) return;
+    if (!state.token) return;
+    if (!("EventSource" in window)) {
+      setConnection("polling");
+      return;
+    }
     closeStream();
     // The stream's URL carries a single-use ticket, never the log-in token (URLs land in logs).
     let ticket;
     try {
       ticket = (await api("POST", "/api/operator/events/ticket")).ticket;
     } catch (err) {
+      if (state.token && $("connection").dataset.mode === "connecting") setConnection("polling");
       retryStreamLater();
       return;
     }
@@ -677,7 +683,7 @@
       return;
     }
     if (!state.token) return;
-    if (!state.live) setConnection("polling");
+    if (!state.live && $("connection").dataset.mode !== "connecting") setConnection("polling");
     const known = new Map(state.queue.map((t) => [t.id, t.since]));
     const now = Date.now();
     // Callback tasks have their own list: they are calls to make, not customers waiting in a chat.
@@ -1465,7 +1471,12 @@
         el("option", { text: coded("topic_", topic), attrs: { value: `topic:${topic}` } }),
       ),
     );
-    select.replaceChildren(...(others.length ? [people] : []), skills);
+    const groups = [...(others.length ? [people] : []), skills];
+    // Unchanged: the options stay as they are (an open list is not reset under the operator's pointer).
+    const shape = JSON.stringify(groups.map((g) => [g.label, [...g.children].map((o) => [o.value, o.text])]));
+    if (shape === select.dataset.shape) return;
+    select.dataset.shape = shape;
+    select.replaceChildren(...groups);
     if ([...select.options].some((o) => o.value === previous)) select.value = previous;
   }
 
@@ -1724,7 +1735,7 @@
 
   /** After a change of language: everything the script wrote is written again in the new one. */
   function relabel() {
-    setConnection($("connection").dataset.mode || "polling");
+    setConnection($("connection").dataset.mode || "connecting");
     state.mineShape = null;
     state.callbacksShape = null;
     if (state.token) {
