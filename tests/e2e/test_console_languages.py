@@ -176,7 +176,20 @@ def test_a_russian_operator_gets_the_console_in_russian(live_server: LiveServer,
         assert driver.execute_script("return document.documentElement.dir;") == "ltr"
         assert _find(driver, ".queue-section h2 span").text == RUSSIAN["console.queue_heading"]
         assert _find(driver, "#connection").text == RUSSIAN["console.connection_live"]
+        # A feature whose handler fails is reported, and neither the console nor other features stop.
+        driver.execute_script(
+            "window.__opened = [];"
+            "frontline.on('ticket-opened', () => { throw new Error('a broken feature'); });"
+            "frontline.on('ticket-opened', ({ticket}) => window.__opened.push(ticket.id));"
+        )
         _open_from(driver, "queue", ticket_id)
+        _wait(
+            driver, lambda d: d.execute_script("return window.__opened;") == [ticket_id], "the other feature"
+        )
+        # Reported as the page's uncaught error (its text hidden here: the handler came from the test).
+        assert len(driver.execute_script("return window.__pageErrors;")) == 1
+        driver.execute_script("window.__pageErrors = [];")
+        assert any("a broken feature" in entry["message"] for entry in driver.get_log("browser"))
         assert _find(driver, "#claim").text == RUSSIAN["console.claim"]
         assert _find(driver, "#ticket-status").text.startswith(
             RUSSIAN["console.status_waiting"].split("{")[0]
@@ -201,9 +214,10 @@ def test_a_language_picked_on_the_log_in_form_becomes_the_operators(
     with httpx.Client(base_url=live_server.url, timeout=10) as http:
         farid = _staff(live_server, http, f"farid{uuid.uuid4().hex[:6]}", "فرید", languages=("fa",))
         driver.get(f"{live_server.url}/console")
-        driver.execute_script("sessionStorage.clear(); localStorage.clear();")
+        driver.execute_script("sessionStorage.clear();")
         driver.refresh()
         _wait(driver, lambda d: _find(d, "#login-name").is_displayed(), "the log-in form")
+        _choose_language(driver, "en", select="#login-language")
         assert _find(driver, "#login-submit").text == ENGLISH["console.login_submit"]
 
         _choose_language(driver, "fa", select="#login-language")
