@@ -4,6 +4,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,11 +15,21 @@ from handoff.routes.live import Console, _stream
 from handoff.stream_tickets import Holder
 
 
+class _Statuses:
+    """The part of operators' statuses a stream uses, without its table: nothing to record here."""
+
+    @asynccontextmanager
+    async def console_open(self, operator_id: int) -> AsyncIterator[None]:
+        yield
+
+
 class _Client:
-    """The part of a request the stream looks at: whether the console is still connected."""
+    """The part of a request the stream looks at: whether the console is still connected (and the
+    app's operator statuses, which its opening and closing change)."""
 
     def __init__(self) -> None:
         self.connected = True
+        self.app = SimpleNamespace(state=SimpleNamespace(operator_statuses=_Statuses()))
 
     async def is_disconnected(self) -> bool:
         return not self.connected
