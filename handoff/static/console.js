@@ -136,6 +136,7 @@
     document.documentElement.lang = texts.language;
     document.documentElement.dir = texts.dir;
     applyTexts();
+    renderFiguresNote(Number($("figures-note").dataset.seconds) || 20);
     for (const id of LANGUAGE_SELECTS) $(id).value = texts.language;
     return true;
   }
@@ -1686,6 +1687,7 @@
   }
 
   function renderFiguresNote(seconds) {
+    $("figures-note").dataset.seconds = String(seconds);
     $("figures-note").textContent = c("figures_note", { seconds });
   }
 
@@ -1744,7 +1746,6 @@
       renderCallbacks();
     }
     if (state.figuresReport) renderFigures(state.figuresReport);
-    else renderFiguresNote(20);
     if (state.figuresUpdated) {
       $("figures-updated").textContent = c("figures_updated", {
         time: state.figuresUpdated.toLocaleTimeString(texts.language),
