@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, String, func, or_, select
+from sqlalchemy import ForeignKey, Index, String, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,7 +25,7 @@ from core.events import EventBus, LiveEvent
 from core.kinds import LiveEventKind, OperatorStatus
 from core.models import Base, Operator, utcnow
 from handoff.kpi import Period, StatusRow
-from handoff.presence import Presence
+from handoff.presence import OperatorStream, Presence
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +131,9 @@ class OperatorStatuses:
 
     @asynccontextmanager
     async def console_open(self, operator_id: int) -> AsyncIterator[None]:
-        """Around one open console stream: available as it opens (a console reloaded a moment ago
-        keeps its status), offline once the operator's last stream has closed."""
+        """Around one open console stream, entered once its presence row is in: available as it
+        opens (a console reloaded a moment ago keeps its status), offline once the operator's last
+        stream has closed."""
         try:
             async with self._sessions() as db, db.begin():
                 await _change(db, self._bus, operator_id, _on_opening, StatusCause.CONSOLE_OPENED)
@@ -153,14 +154,31 @@ class OperatorStatuses:
         try:
             deadline = asyncio.get_running_loop().time() + self._presence.ttl.total_seconds()
             pause = 0.05
-            while operator_id in await self._presence.since():
+            while not await self._offline_unless_online(operator_id):
                 if asyncio.get_running_loop().time() > deadline:
                     return  # another tab, on this process or another, is still open
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
-            await self.set(operator_id, OperatorStatus.OFFLINE, StatusCause.CONSOLE_CLOSED)
         except Exception:  # nothing waits for it: say so in the log
             logger.exception("operator %d not set offline after their console closed", operator_id)
+
+    async def _offline_unless_online(self, operator_id: int) -> bool:
+        """Offline, unless a console of theirs is open: decided under the operator's lock, which a
+        console opening also takes after its presence row is in, so a reload never ends offline."""
+        async with self._sessions() as db, db.begin():
+            await _lock_operator(db, operator_id)
+            fresh = utcnow() - self._presence.ttl
+            open_elsewhere = await db.scalar(
+                select(OperatorStream.key)
+                .where(OperatorStream.operator_id == operator_id, OperatorStream.seen_at >= fresh)
+                .limit(1)
+            )
+            if open_elsewhere is not None:
+                return False
+            await _change(
+                db, self._bus, operator_id, lambda _: OperatorStatus.OFFLINE, StatusCause.CONSOLE_CLOSED
+            )
+            return True
 
 
 def _on_opening(history: list[OperatorStatusEvent]) -> OperatorStatus:
@@ -176,6 +194,16 @@ def _on_opening(history: list[OperatorStatusEvent]) -> OperatorStatus:
     return OperatorStatus.AVAILABLE
 
 
+async def _lock_operator(db: AsyncSession, operator_id: int) -> None:
+    """The operator's row, locked until the transaction ends: changes of one operator's status (two
+    consoles opening or closing at once) are decided one after the other. SQLite has no row locks:
+    a no-op write takes its database-wide write lock before anything is read."""
+    if db.get_bind().dialect.name == "sqlite":
+        await db.execute(update(Operator).where(Operator.id == operator_id).values(id=Operator.id))
+    else:
+        await db.get(Operator, operator_id, with_for_update=True)
+
+
 async def _change(
     db: AsyncSession,
     bus: EventBus,
@@ -183,8 +211,7 @@ async def _change(
     decide: Callable[[list[OperatorStatusEvent]], OperatorStatus],
     cause: StatusCause,
 ) -> StatusNow:
-    # The operator's row, locked: two consoles opening or closing at once record one change.
-    await db.get(Operator, operator_id, with_for_update=True)
+    await _lock_operator(db, operator_id)
     history = list(
         await db.scalars(
             select(OperatorStatusEvent)

@@ -57,7 +57,7 @@ async def _stream(
     # An open console is what makes an operator "online" for auto-offers, on every app process.
     # Their status: available as it opens, offline once their last console has closed (presence first).
     statuses = request.app.state.operator_statuses
-    async with statuses.console_open(holder.operator_id), console.presence.online(holder.operator_id):
+    async with console.presence.online(holder.operator_id), statuses.console_open(holder.operator_id):
         async for frame in _frames(request, bus, console, holder, last_id):
             yield frame
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.kinds import OperatorRole
 from core.models import HandoffTicket, Operator, OutboxEvent
@@ -20,6 +20,7 @@ from core.settings import Settings, get_settings
 from handoff.operator_status import OperatorStatusEvent
 from handoff.operators import main as operators_cli
 from handoff.operators import save_operator
+from handoff.presence import OperatorStream
 from tests.chat import Customer, FrontLine
 from tests.integration.handoff.test_live_replay import FrontLine as ServedFrontLine
 from tests.integration.handoff.test_live_replay import (  # noqa: F401 (fixtures: SQLite and PostgreSQL)
@@ -334,6 +335,21 @@ async def test_the_console_sets_available_and_closing_it_offline_a_reload_keeps_
             assert (await http.get(status, headers=anna)).json()["status"] == "offline"
 
 
+async def test_closing_one_of_two_consoles_keeps_the_status(
+    live_settings: Settings,  # noqa: F811
+) -> None:
+    async with serving(live_settings) as front_line:
+        http, anna = front_line.http, front_line.auth
+        async with console(front_line):
+            await _eventually(lambda: _status_is(http, anna, "available"))
+            await http.put("/api/operator/me/status", headers=anna, json={"status": "after_call_work"})
+            async with console(front_line):  # a second tab
+                await _eventually(lambda: _open_streams(front_line, 2))
+            await asyncio.sleep(1.5)  # the closed tab's check has run by now
+            assert await _status_is(http, anna, "after_call_work")
+        await _eventually(lambda: _status_is(http, anna, "offline"))
+
+
 async def test_an_operator_on_a_break_or_in_after_call_work_gets_no_auto_offer(
     front_line_without_bot: FrontLine, team: dict[str, dict[str, str]]
 ) -> None:
@@ -456,6 +472,11 @@ async def _listening(front_line: ServedFrontLine, login: str) -> None:
         return operator_id in await front_line.app.state.presence.since()
 
     await _eventually(online)
+
+
+async def _open_streams(front_line: ServedFrontLine, count: int) -> bool:
+    async with front_line.app.state.db_sessions() as db:
+        return (await db.scalar(select(func.count()).select_from(OperatorStream))) == count
 
 
 async def _until(stream: Any, kind: str) -> dict[str, Any]:
