@@ -530,6 +530,8 @@
     if (!isSupervisor()) return;
     if (!view.built) buildView();
     refresh();
+    // Once this console's own stream is open, the supervisor's own status is no longer "offline".
+    setTimeout(refresh, 2000);
     view.timer = setInterval(() => {
       if (!document.hidden) refresh();
     }, REFRESH_MS);
