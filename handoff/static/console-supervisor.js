@@ -306,9 +306,9 @@
     }
   }
 
-  function refreshSoon() {
+  function refreshSoon(delay = 300) {
     clearTimeout(view.soon);
-    view.soon = setTimeout(refresh, 300);
+    view.soon = setTimeout(refresh, delay);
   }
 
   function renderAll() {
@@ -555,6 +555,7 @@
     if (kind === "supervisor_asked") {
       toast(t("asked_toast", { operator: nameOf(data.operator_id), reason: data.reason }), "warn");
     }
-    if (RELOAD_ON.has(kind)) refreshSoon();
+    // A console that opens sets its operator's status a moment after they count as online.
+    if (RELOAD_ON.has(kind)) refreshSoon(kind === "operator_online" ? 1500 : 300);
   });
 })();
