@@ -246,6 +246,11 @@
     parts.conversationsEmpty = el("p", "muted empty");
     parts.conversations.append(parts.conversationsTable, parts.conversationsEmpty);
 
+    [parts.time, parts.timeHeading] = section("sv-time");
+    parts.timeTable = el("table", "sv-table");
+    parts.asksToday = el("p", "muted small");
+    parts.time.append(parts.timeTable, parts.asksToday);
+
     [parts.read, parts.readHeading] = section("sv-read");
     parts.readEmpty = el("p", "muted");
     parts.readList = el("ol", "transcript sv-transcript", null, { "aria-live": "polite" });
@@ -263,7 +268,7 @@
     parts.readStatus = el("p", "sv-status small", null, { role: "status" });
     parts.read.append(parts.readEmpty, parts.readList, parts.whisperForm, parts.actions, parts.readStatus);
 
-    grid.append(parts.asks, parts.operators, parts.conversations, parts.read);
+    grid.append(parts.asks, parts.operators, parts.conversations, parts.time, parts.read);
     root.replaceChildren(grid);
 
     parts.whisperForm.addEventListener("submit", sendWhisper);
@@ -280,6 +285,7 @@
     parts.operatorsHeading.textContent = t("operators_heading");
     parts.conversationsHeading.textContent = t("conversations_heading");
     parts.conversationsEmpty.textContent = t("conversations_empty");
+    parts.timeHeading.textContent = t("time_heading");
     parts.readEmpty.textContent = t("read_along_empty");
     parts.whisperLabel.textContent = t("whisper_label");
     parts.whisperText.placeholder = t("whisper_placeholder");
@@ -293,13 +299,17 @@
   async function refresh() {
     if (!isSupervisor()) return;
     try {
-      const [operators, conversations, asks] = await Promise.all([
+      const midnight = new Date();
+      midnight.setHours(0, 0, 0, 0); // the supervisor's own day
+      const since = encodeURIComponent(midnight.toISOString());
+      const [operators, conversations, asks, time] = await Promise.all([
         fl.api("GET", "/api/supervisor/operators"),
         fl.api("GET", "/api/supervisor/conversations"),
         fl.api("GET", "/api/supervisor/asks"),
+        fl.api("GET", `/api/operator/kpi/operator-time?since=${since}`),
       ]);
       for (const o of operators) names.set(o.id, o.display_name);
-      Object.assign(view, { operators, conversations, asks });
+      Object.assign(view, { operators, conversations, asks, time });
       renderAll();
     } catch (err) {
       parts.readStatus.textContent = t("failed", { error: err.message });
@@ -315,7 +325,49 @@
     renderAsks();
     renderOperators();
     renderConversations();
+    renderTime();
     renderReading();
+  }
+
+  /** Seconds as hours and minutes (or minutes and seconds), in the console's digits. */
+  function duration(seconds, unit = 60) {
+    const lang = document.documentElement.lang || undefined;
+    const units = Math.round((seconds || 0) / unit);
+    const two = new Intl.NumberFormat(lang, { minimumIntegerDigits: 2 });
+    return `${new Intl.NumberFormat(lang).format(Math.floor(units / 60))}:${two.format(units % 60)}`;
+  }
+
+  /** Today's time per status and operator (the report's days are UTC days: they are added up). */
+  function renderTime() {
+    const report = view.time;
+    if (!report) return;
+    const STATUSES = ["available", "break", "after_call_work", "offline"];
+    const totals = new Map();
+    for (const row of report.status_time) {
+      const sum = totals.get(row.operator_id) || {};
+      for (const [status, seconds] of Object.entries(row.seconds)) sum[status] = (sum[status] || 0) + seconds;
+      totals.set(row.operator_id, sum);
+    }
+    const rows = [...totals.entries()].map(([operatorId, sum]) => {
+      const row = el("tr", "sv-time-row", null, { "data-operator-id": operatorId });
+      row.append(el("td", "", nameOf(operatorId), { dir: "auto" }));
+      row.append(...STATUSES.map((status) => el("td", "num", duration(sum[status]), { "data-status": status })));
+      return row;
+    });
+    table(parts.timeTable, [t("col_name"), ...STATUSES.map((status) => fl.t(`status.${status}`))], rows);
+    const asks = report.supervisor_asks.reduce(
+      (all, day) => ({
+        asked: all.asked + day.asked,
+        answered: all.answered + day.acknowledged + day.taken_over,
+        waited: all.waited + (day.mean_answer_seconds || 0) * (day.acknowledged + day.taken_over),
+      }),
+      { asked: 0, answered: 0, waited: 0 },
+    );
+    parts.asksToday.textContent = t("asks_today", {
+      asked: asks.asked,
+      answered: asks.answered,
+      wait: asks.answered ? duration(asks.waited / asks.answered, 1) : t("nobody"), // m:ss
+    });
   }
 
   function renderAsks() {

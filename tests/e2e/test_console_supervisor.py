@@ -125,6 +125,11 @@ def test_status_whisper_ask_and_take_over(
         ticket = http.get(f"/api/operator/tickets/{ticket_id}", headers=sam.auth).json()["ticket"]
         assert ticket["operator_id"] == sam.id
         _wait(driver, lambda d: not _all(d, ".sv-ask"), "the ask answered by the take-over")
+        # Today's figures: Nadia's time per status, and the ask, answered.
+        nadia_time = f'.sv-time-row[data-operator-id="{nadia.id}"]'
+        _wait(driver, lambda d: _all(d, nadia_time), "Nadia's time per status")
+        assert _find(driver, f'{nadia_time} td[data-status="break"]').text.startswith("0:")
+        _wait(driver, lambda d: "answered: 1" in _find(d, ".sv-time p").text, "the ask in today's figures")
         told = [_plain(m["text"]) for m in _customer_messages(http, customer)["messages"]]
         assert told[-1] == "Sam from our team has joined the conversation."
     _assert_page_is_clean(driver)
