@@ -38,6 +38,7 @@
     return node;
   }
 
+  const num = (n) => new Intl.NumberFormat(document.documentElement.lang || undefined).format(n);
   const nameOf = (id) => (id === null || id === undefined ? t("nobody") : names.get(id) || `#${id}`);
   const me = () => fl.operator();
   const isSupervisor = () => Boolean(me() && me().role === "supervisor");
@@ -364,8 +365,8 @@
       { asked: 0, answered: 0, waited: 0 },
     );
     parts.asksToday.textContent = t("asks_today", {
-      asked: asks.asked,
-      answered: asks.answered,
+      asked: num(asks.asked),
+      answered: num(asks.answered),
       wait: asks.answered ? duration(asks.waited / asks.answered, 1) : t("nobody"), // m:ss
     });
   }
@@ -409,7 +410,7 @@
       const status = el("td", "sv-status-cell");
       status.append(el("span", `sv-dot status-${o.status}`, null, { "aria-hidden": "true" }));
       status.append(document.createTextNode(fl.t(`status.${o.status}`)));
-      row.append(status, el("td", "num", o.handling));
+      row.append(status, el("td", "num", num(o.handling)));
       const roleCell = el("td");
       const role = el("select", "sv-role", null, { "aria-label": `${t("col_role")}: ${o.display_name}` });
       role.append(...ROLES.map((r) => el("option", "", t(`role_${r}`), { value: r })));
@@ -436,7 +437,7 @@
       row.append(el("td", "", STATES.includes(c.state) ? t(`state_${c.state}`) : c.state));
       row.append(el("td", "", c.channel), el("td", "", c.language));
       row.append(el("td", "", c.ticket ? nameOf(c.ticket.operator_id) : t("nobody"), { dir: "auto" }));
-      row.append(el("td", c.open_asks ? "num sv-asking" : "num", c.open_asks || ""));
+      row.append(el("td", c.open_asks ? "num sv-asking" : "num", c.open_asks ? num(c.open_asks) : ""));
       const cell = el("td");
       const read = el("button", "link", t("read_along"), { type: "button" });
       read.addEventListener("click", () => readAlong(c.session_id));
