@@ -198,6 +198,35 @@ def _all(driver: WebDriver, css: str) -> list[WebElement]:
     return driver.find_elements(By.CSS_SELECTOR, css)
 
 
+def _values(driver: WebDriver, css: str, attribute: str = "value") -> list[str]:
+    """An attribute of every matching element, read again if the list is redrawn meanwhile."""
+    return _wait(driver, lambda d: [e.get_attribute(attribute) for e in _all(d, css)] or None, css)
+
+
+def _text_and_classes(driver: WebDriver, css: str) -> tuple[str, list[str]] | None:
+    found = _all(driver, css)
+    return (found[0].text, found[0].get_attribute("class").split()) if found else None
+
+
+def _click(driver: WebDriver, css: str, what: str) -> None:
+    """Clicks the element, found again if it was redrawn between finding and clicking."""
+
+    def clicked(d: WebDriver) -> bool:
+        found = _all(d, css)
+        if found:
+            found[0].click()
+        return bool(found)
+
+    _wait(driver, clicked, what)
+
+
+def _choose(driver: WebDriver, css: str, value: str) -> None:
+    """Selects an option of a list that is redrawn while open (the transfer dialog's colleagues)."""
+    from selenium.webdriver.support.ui import Select
+
+    _wait(driver, lambda d: Select(_find(d, css)).select_by_value(value) or True, f"{value} in {css}")
+
+
 def _texts(driver: WebDriver, css: str) -> list[str]:
     return [e.text for e in _all(driver, css)]
 
@@ -635,7 +664,6 @@ def test_the_figures_show_a_session_an_operator_handled(live_server: LiveServer,
 
 
 def test_a_conversation_is_transferred_to_a_colleague(live_server: LiveServer, browser: WebDriver) -> None:
-    from selenium.webdriver.support.ui import Select
 
     driver = browser
     customer = f"tr-{uuid.uuid4().hex[:10]}"
@@ -652,7 +680,7 @@ def test_a_conversation_is_transferred_to_a_colleague(live_server: LiveServer, b
 
         _find(driver, "#transfer").click()
         _wait(driver, lambda d: _find(d, "#transfer-dialog").get_attribute("open") is not None, "the dialog")
-        targets = [o.get_attribute("value") for o in _all(driver, "#transfer-target option")]
+        targets = _values(driver, "#transfer-target option")
         assert "operator:bilal" in targets and "operator:anna" not in targets  # never to oneself
         # Colleagues who have the console open come first: Bilal opens it now.
         assert targets[0] != "operator:bilal"
@@ -669,9 +697,9 @@ def test_a_conversation_is_transferred_to_a_colleague(live_server: LiveServer, b
             return all(o.text.endswith("online") for o in options[: values.index("operator:bilal") + 1])
 
         _wait(driver, bilal_with_the_online, "Bilal online, before every offline colleague")
-        bilal_option = next(o for o in _all(driver, people) if o.get_attribute("value") == "operator:bilal")
-        assert _direction(driver, bilal_option) == "rtl"
-        targets = [o.get_attribute("value") for o in _all(driver, "#transfer-target option")]
+        bilal_css = f'{people}[value="operator:bilal"]'
+        assert _wait(driver, lambda d: _direction(d, _find(d, bilal_css)), "Bilal's option") == "rtl"
+        targets = _values(driver, "#transfer-target option")
         topics = {"topic:orders", "topic:technical", "topic:billing", "topic:general", "topic:roaming"}
         assert topics <= set(targets) and "topic:all" not in targets
 
@@ -681,7 +709,7 @@ def test_a_conversation_is_transferred_to_a_colleague(live_server: LiveServer, b
             f"/api/operator/tickets/{ticket_id}/transfer", json={"to_topic": "billing"}, headers=anna.auth
         )
         assert moved.status_code == 200, moved.text
-        Select(_find(driver, "#transfer-target")).select_by_value("operator:bilal")
+        _choose(driver, "#transfer-target", "operator:bilal")
         _find(driver, "#transfer-submit").click()
         _wait(driver, lambda d: _find(d, "#transfer-error").is_displayed(), "the refusal")
         assert "claim the ticket first" in _find(driver, "#transfer-error").text
@@ -692,7 +720,7 @@ def test_a_conversation_is_transferred_to_a_colleague(live_server: LiveServer, b
         _find(driver, "#claim").click()
         _wait(driver, lambda d: _find(d, "#ticket-status").text.startswith("Yours"), "the claimed state")
         _find(driver, "#transfer").click()
-        Select(_find(driver, "#transfer-target")).select_by_value("operator:bilal")
+        _choose(driver, "#transfer-target", "operator:bilal")
         _find(driver, "#transfer-submit").click()
         _wait(driver, lambda d: "transferred to بلال حداد" in _find(d, "#banner-text").text, "the banner")
         assert _find(driver, "#transfer-dialog").get_attribute("open") is None
@@ -743,16 +771,18 @@ def test_a_callback_task_is_claimed_and_closed(live_server: LiveServer, browser:
 
         _log_in(driver, live_server, LOGIN, PASSWORD)
         item_css = f'#callbacks button[data-ticket-id="{ticket_id}"]'
-        item = _wait(driver, lambda d: (_all(d, item_css) or [None])[0], "the task under Callbacks")
-        assert "+79123456789" in item.text and "due" in item.get_attribute("class").split()
-        assert "Bot unavailable" in item.text and "en" in item.text
-        later = _find(driver, f'#callbacks button[data-ticket-id="{later_id}"]')
-        assert "later" in later.get_attribute("class").split() and "+989120001122" in later.text
-        order = [int(b.get_attribute("data-ticket-id")) for b in _all(driver, "#callbacks button")]
+        # The list is drawn again as waiting times change: each element is read inside a wait.
+        text, classes = _wait(driver, lambda d: _text_and_classes(d, item_css), "the task under Callbacks")
+        assert "+79123456789" in text and "due" in classes
+        assert "Bot unavailable" in text and "en" in text
+        later_css = f'#callbacks button[data-ticket-id="{later_id}"]'
+        text, classes = _wait(driver, lambda d: _text_and_classes(d, later_css), "the later task")
+        assert "later" in classes and "+989120001122" in text
+        order = [int(v) for v in _values(driver, "#callbacks button", "data-ticket-id")]
         assert order.index(ticket_id) < order.index(later_id)
         assert not _all(driver, f'#queue button[data-ticket-id="{ticket_id}"]')  # not a waiting chat
 
-        item.click()
+        _click(driver, item_css, "the task under Callbacks")
         _wait(driver, lambda d: _find(d, "#callback-panel").is_displayed(), "the number to call")
         phone = _find(driver, "#callback-phone")
         assert phone.text == "+79123456789" and phone.get_attribute("href") == "tel:+79123456789"
