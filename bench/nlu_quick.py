@@ -76,6 +76,7 @@ _CHANGES: dict[str, dict[str, Any]] = {
     "C50": {"C": 50.0},
     "C200": {"C": 200.0},
     "char_2_5": {"chars": "char", "min_char": 2, "max_char": 5},
+    "words2": {"words": 2},
     "min_df_2": {"min_df": 2},
     "max_df_0.5": {"max_df": 0.5},
     "raw_tf": {"sublinear_tf": False},
