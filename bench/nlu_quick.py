@@ -76,7 +76,6 @@ _CHANGES: dict[str, dict[str, Any]] = {
     "C200": {"C": 200.0},
     "C1000": {"C": 1000.0},
     "char_2_5": {"chars": "char", "min_char": 2, "max_char": 5},
-    "words2": {"words": 2},
     "min_df_2": {"min_df": 2},
     "max_df_0.5": {"max_df": 0.5},
     "raw_tf": {"sublinear_tf": False},
