@@ -149,7 +149,7 @@ class ConversationService:
         async with self._sessions() as db, db.begin():
             customer, session = await customer_and_open_session(db, turn.customer_key)
             # The text's own language wins; the channel's (Telegram's UI, the IVR line) opens a session.
-            written_in = detect_language(text)
+            written_in = detect_language(text, session.language if session else turn.language)
             language = written_in or turn.language or self._default_language
             if customer is None:
                 customer = await get_or_create_customer(db, turn.customer_key, language)

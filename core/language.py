@@ -32,8 +32,12 @@ def _words(language: str) -> frozenset[str]:
 _WORD = re.compile(r"\w+")
 
 
-def detect_language(text: str) -> str | None:
-    """'en', 'ru', 'ar' or 'fa' when the text clearly is one of them; None when it cannot tell."""
+def detect_language(text: str, current: str | None = None) -> str | None:
+    """'en', 'ru', 'ar' or 'fa' when the text clearly is one of them; None when it cannot tell.
+
+    `current` is the session's language: Arabic-script text with no sign of either language
+    ("جمعه", "فردا") stays in it rather than switching a Persian customer to Arabic.
+    """
     if text.startswith("/"):  # a button payload such as /affirm
         return None
     counts = {"latin": 0, "cyrillic": 0, "arabic": 0}
@@ -48,7 +52,7 @@ def detect_language(text: str) -> str | None:
     if script == "cyrillic":
         return "ru"
     if script == "arabic":
-        return _arabic_or_persian(text)
+        return _arabic_or_persian(text, current)
     # Latin letters: only several English-looking words count (not "ok", "wifi" or a tariff name).
     return "en" if len(text.split()) >= 3 and counts["latin"] >= 8 else None
 
@@ -64,7 +68,7 @@ def _script(ch: str) -> str:
     return "other"
 
 
-def _arabic_or_persian(text: str) -> str:
+def _arabic_or_persian(text: str, current: str | None) -> str:
     persian = sum(6 if ch in _PERSIAN_ONLY else 2 if ch in _PERSIAN_FORMS else 0 for ch in text)
     arabic = sum(ch in _ARABIC_LETTERS for ch in text) * 2
     for word in _WORD.findall(normalise(text)):
@@ -72,4 +76,6 @@ def _arabic_or_persian(text: str) -> str:
         arabic += word in _words("ar")
         if word.startswith("ال") and len(word) > 3:  # the Arabic article
             arabic += 1
+    if persian == arabic and current in ("ar", "fa"):
+        return current
     return "fa" if persian > arabic else "ar"
