@@ -57,31 +57,44 @@ class ValidateOrderForm(FormValidationAction):
     async def extract_full_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return extract_answer(tracker, "full_name", lambda t: parse_full_name(t) is not None)
+        return extract_answer(
+            tracker,
+            "full_name",
+            lambda t: parse_full_name(t) is not None,
+            fields=ORDER_FIELDS,
+            free_text=True,
+        )
 
     async def extract_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         regions = catalogue().regions_for(language_of(tracker))
-        return extract_answer(tracker, "phone", lambda t: parse_phone(t, regions) is not None)
+        return extract_answer(
+            tracker, "phone", lambda t: parse_phone(t, regions) is not None, fields=ORDER_FIELDS
+        )
 
     async def extract_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return extract_answer(tracker, "address", lambda t: parse_address(t) is not None)
+        return extract_answer(tracker, "address", lambda t: parse_address(t) is not None, fields=ORDER_FIELDS)
 
     async def extract_tariff(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         tariffs = catalogue().tariffs
-        return extract_answer(tracker, "tariff", lambda t: match_tariff(t, tariffs) is not None)
+        return extract_answer(
+            tracker, "tariff", lambda t: match_tariff(t, tariffs) is not None, fields=ORDER_FIELDS
+        )
 
     async def extract_visit_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language = language_of(tracker)
         return extract_answer(
-            tracker, "visit_date", lambda t: parse_visit_date(t, today(), language) is not None
+            tracker,
+            "visit_date",
+            lambda t: parse_visit_date(t, today(), language) is not None,
+            fields=ORDER_FIELDS,
         )
 
     async def validate_full_name(

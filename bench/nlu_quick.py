@@ -60,7 +60,7 @@ print(json.dumps(folds, ensure_ascii=False))
 # The product's model today, and the variants tried against it; "base" keys apply to all.
 _BASE: dict[str, Any] = {
     "classifier": "lr",
-    "C": 50.0,
+    "C": 1000.0,
     "chars": "char_wb",
     "min_char": 1,
     "max_char": 4,
@@ -74,7 +74,7 @@ _CHANGES: dict[str, dict[str, Any]] = {
     "current": {},
     "balanced": {"class_weight": "balanced"},
     "C200": {"C": 200.0},
-    "C1000": {"C": 1000.0},
+    "C50": {"C": 50.0},
     "char_2_5": {"chars": "char", "min_char": 2, "max_char": 5},
     "min_df_2": {"min_df": 2},
     "max_df_0.5": {"max_df": 0.5},

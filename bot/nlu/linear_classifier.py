@@ -82,7 +82,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 50.0, "min_char_ngram": 1, "max_char_ngram": 4, "ranking_length": 10}
+        return {"C": 1000.0, "min_char_ngram": 1, "max_char_ngram": 4, "ranking_length": 10}
 
     def __init__(
         self,
