@@ -117,6 +117,8 @@ async def test_a_persian_customer_gets_menu_answers_and_a_person_in_persian(
     assert "خانگی گیگابیت" in customer.text and "۵۰٫۰۰" in customer.text  # Persian name and digits
     await customer.say("رمز وای فای رو یادم رفته چیکار کنم")
     assert persian["utter_faq/wifi_password"]["text"] in customer.text
+    # "Tomorrow" has no letter or word Arabic lacks: it must not turn the session (and replies) Arabic.
+    await customer.say("فردا")
     await customer.press(persian["utter_greet"]["buttons"]["/request_human"])
     assert persian["utter_offer_handoff"]["text"] in customer.text
     await customer.press(persian["utter_offer_handoff"]["buttons"]["/affirm"])
