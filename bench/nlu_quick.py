@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -69,12 +70,15 @@ _BASE: dict[str, Any] = {
     "min_df": 1,
     "max_df": 1.0,
     "sublinear_tf": True,
+    "skeleton": "",
 }
 _CHANGES: dict[str, dict[str, Any]] = {
     "current": {},
     "balanced": {"class_weight": "balanced"},
     "C200": {"C": 200.0},
     "C50": {"C": 50.0},
+    "skel_words": {"skeleton": "words"},
+    "skel_chars": {"skeleton": "chars"},
     "char_2_5": {"chars": "char", "min_char": 2, "max_char": 5},
     "min_df_2": {"min_df": 2},
     "max_df_0.5": {"max_df": 0.5},
@@ -88,7 +92,7 @@ _CHANGES: dict[str, dict[str, Any]] = {
     "sgd": {"classifier": "sgd", "C": 1e-5},
     "sgd_calibrated": {"classifier": "sgd_calibrated", "C": 1e-5},
 }  # fmt: skip
-_FEATURE_KEYS = ("chars", "min_char", "max_char", "words", "min_df", "max_df", "sublinear_tf")
+_FEATURE_KEYS = ("chars", "min_char", "max_char", "words", "min_df", "max_df", "sublinear_tf", "skeleton")
 VARIANTS: dict[str, dict[str, Any]] = {name: {**_BASE, **change} for name, change in _CHANGES.items()}
 
 
@@ -105,7 +109,27 @@ def features(config: dict[str, Any]) -> FeatureUnion:
     words = TfidfVectorizer(token_pattern=r"\S+", ngram_range=(1, config["words"]), **common)
     chars = TfidfVectorizer(analyzer=config["chars"], ngram_range=(config["min_char"], config["max_char"]),
                             **common)  # fmt: skip
-    return FeatureUnion([("words", words), ("chars", chars)])
+    parts = [("words", words), ("chars", chars)]
+    if config["skeleton"] == "words":
+        parts.append(("skeleton", TfidfVectorizer(preprocessor=latin_skeleton, token_pattern=r"\S+",
+                                                  **common)))  # fmt: skip
+    elif config["skeleton"] == "chars":
+        parts.append(("skeleton", TfidfVectorizer(preprocessor=latin_skeleton, analyzer="char_wb",
+                                                  ngram_range=(1, 3), **common)))  # fmt: skip
+    return FeatureUnion(parts)
+
+
+_VOWELS = re.compile(r"[aeiouy]+")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def latin_skeleton(text: str) -> str:
+    """Latin-letter words without vowels or doubled letters: Arabizi and Finglish spell vowels freely
+    ("mazboot", "mazbout"; "mikham", "mikhaam"), consonants and digit-letters less so. Not used by
+    the product: random consonants ("blorf zzkx qwerty") then look like Arabizi and no longer fall back."""
+    words = (w for w in text.split() if w.isascii() and not w.isdigit())
+    skeletons = (_REPEATS.sub(r"\1", _VOWELS.sub("", w)) for w in words)
+    return " ".join(w for w in skeletons if w)
 
 
 class NBLogistic(BaseEstimator, ClassifierMixin):
