@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -50,6 +51,13 @@ def clear_order_slots() -> list[EventType]:
     return [SlotSet(name, None) for name in (*ORDER_FIELDS, "order_confirmed")]
 
 
+def _answer(
+    tracker: Tracker, slot: str, looks_valid: Callable[[str], bool], *, free_text: bool = False
+) -> dict[str, Any]:
+    """The order form's reading of a message as `slot`; a correction may name any order field."""
+    return extract_answer(tracker, slot, looks_valid, fields=ORDER_FIELDS, free_text=free_text)
+
+
 class ValidateOrderForm(FormValidationAction):
     def name(self) -> str:
         return "validate_order_form"
@@ -57,45 +65,30 @@ class ValidateOrderForm(FormValidationAction):
     async def extract_full_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return extract_answer(
-            tracker,
-            "full_name",
-            lambda t: parse_full_name(t) is not None,
-            fields=ORDER_FIELDS,
-            free_text=True,
-        )
+        return _answer(tracker, "full_name", lambda t: parse_full_name(t) is not None, free_text=True)
 
     async def extract_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         regions = catalogue().regions_for(language_of(tracker))
-        return extract_answer(
-            tracker, "phone", lambda t: parse_phone(t, regions) is not None, fields=ORDER_FIELDS
-        )
+        return _answer(tracker, "phone", lambda t: parse_phone(t, regions) is not None)
 
     async def extract_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return extract_answer(tracker, "address", lambda t: parse_address(t) is not None, fields=ORDER_FIELDS)
+        return _answer(tracker, "address", lambda t: parse_address(t) is not None)
 
     async def extract_tariff(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         tariffs = catalogue().tariffs
-        return extract_answer(
-            tracker, "tariff", lambda t: match_tariff(t, tariffs) is not None, fields=ORDER_FIELDS
-        )
+        return _answer(tracker, "tariff", lambda t: match_tariff(t, tariffs) is not None)
 
     async def extract_visit_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language = language_of(tracker)
-        return extract_answer(
-            tracker,
-            "visit_date",
-            lambda t: parse_visit_date(t, today(), language) is not None,
-            fields=ORDER_FIELDS,
-        )
+        return _answer(tracker, "visit_date", lambda t: parse_visit_date(t, today(), language) is not None)
 
     async def validate_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
